@@ -31,15 +31,24 @@ demo: build
 
 test: build test-contracts test-python test-ape test-slither
 
-test-python: build
+# The test-only IPFS daemon (js-ipfs) for the daemon-path tests; kept out of `make demo`.
+tests/ipfs/node_modules/.installed: tests/ipfs/package.json tests/ipfs/package-lock.json tests/ipfs/no-webrtc/package.json
+	cd tests/ipfs && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-python: build tests/ipfs/node_modules/.installed
 	$(BIN)/pytest
 
+# Unit, fuzz and gas tests; then the fuzz test that checks proofs built by the Python side (FFI).
 test-contracts: build
 	forge test
+	FOUNDRY_PROFILE=ffi forge test
 
-test-ape: build
+test-ape: node_modules/.installed
+	tools/check-tools.sh ape
 
-test-slither: build
+test-slither: node_modules/.installed
+	tools/check-tools.sh slither
 
 clean:
-	rm -rf $(VENV) node_modules out cache build .modelmint
+	rm -rf $(VENV) .venv-tools .build node_modules tests/ipfs/node_modules out cache .modelmint

@@ -36,12 +36,12 @@ class ChainError(ModelmintError):
 
 
 class RevertError(ChainError):
-    """A contract call reverted; ``name`` and ``args`` are the decoded custom error."""
+    """A contract call reverted; ``name`` and ``values`` are the decoded custom error."""
 
     def __init__(self, contract: str, name: str, args: dict[str, object], fix: str | None = None) -> None:
         self.contract = contract
         self.name = name
-        self.args = args
+        self.values = args
         rendered = ", ".join(f"{k}={_render(v)}" for k, v in args.items())
         super().__init__(f"{contract} reverted with {name}({rendered})", fix)
 

@@ -1,1 +1,68 @@
+"""The ``modelmint`` command: thin typer commands, each one call into the use-case layer.
 
+Failures a user can act on (:class:`~modelmint.errors.ModelmintError`) print as one line
+on stderr and exit 1, with no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.text import Text
+
+from modelmint import __version__
+from modelmint.cli import chain as chain_commands
+from modelmint.cli import dataset as dataset_commands
+from modelmint.cli._common import err_console
+from modelmint.errors import ModelmintError
+from modelmint.home import Home
+
+app = typer.Typer(
+    name="modelmint",
+    help="Provenance of datasets and models on Ethereum: commit, register, fingerprint and verify.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+chain_commands.register(app)
+app.add_typer(dataset_commands.app, name="dataset")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"modelmint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", envvar="MODELMINT_HOME", help="Project folder for local state [default: ./.modelmint]."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = Home.resolve(home)
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except ModelmintError as exc:
+        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        sys.exit(1)
+    except click.ClickException as exc:  # usage errors: click's own message and exit code 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        err_console.print("[bold red]interrupted[/]")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,1 +1,38 @@
+"""Hashes of datapoints and the Merkle trees that commit to them.
 
+The rules are specified in docs/hashing.md; this package is their one implementation:
+canonical bytes and SHA-256 of a datapoint (:mod:`.canonical`), the OpenZeppelin-compatible
+tree, proofs, multiproofs and the leaf list file (:mod:`.merkle`).
+"""
+
+from modelmint.hashing.canonical import (
+    MAX_SAFE_INTEGER,
+    canonical_json,
+    canonicalize_json_text,
+    sha256,
+    sha256_file,
+)
+from modelmint.hashing.merkle import (
+    MerkleTree,
+    MultiProof,
+    decode_leaf_list,
+    encode_leaf_list,
+    keccak256,
+    leaf_hash,
+    node_hash,
+)
+
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "MerkleTree",
+    "MultiProof",
+    "canonical_json",
+    "canonicalize_json_text",
+    "decode_leaf_list",
+    "encode_leaf_list",
+    "keccak256",
+    "leaf_hash",
+    "node_hash",
+    "sha256",
+    "sha256_file",
+]

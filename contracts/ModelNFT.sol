@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IDatasetNFT} from "./interfaces/IDatasetNFT.sol";
+import {IModelNFT} from "./interfaces/IModelNFT.sol";
+import {IpfsURI} from "./lib/IpfsURI.sol";
+
+/**
+ * @title ModelNFT
+ * @dev ERC-721 registry of models, see {IModelNFT}. Token ids start at 1, so 0 can mean "none"
+ * in {tokenOfWeights} and in `parentId`. Minting is permissionless; a record is written once
+ * and has no setter, and each kind of fingerprint can be committed once, by the token's owner.
+ * Tokens cannot be burned, so a record exists exactly when its token does.
+ *
+ * Dataset ids are checked against the {IDatasetNFT} registry given at deployment. Metadata and
+ * fingerprint URIs are stored as CID codec and digest (see {IpfsURI}).
+ */
+contract ModelNFT is ERC721, IModelNFT {
+    /// @dev The most datasets one model can list; bounds the duplicate check and the record size.
+    uint256 public constant MAX_DATASETS = 64;
+
+    // A fingerprint as stored: the URI as CID codec and digest, codec 0 for "no URI".
+    struct StoredFingerprint {
+        bytes32 commitment;
+        bytes32 uriDigest;
+        uint64 committedAt;
+        uint8 uriCodec;
+    }
+
+    IDatasetNFT private immutable _datasetRegistry;
+
+    mapping(uint256 tokenId => Model) private _models;
+    mapping(bytes32 weightsRoot => uint256 tokenId) private _tokenOfWeights;
+    mapping(uint256 tokenId => mapping(FingerprintKind => StoredFingerprint)) private _fingerprints;
+
+    // Starts at 1 so that the first mint updates a non-zero slot and ids start at 1.
+    uint64 private _nextTokenId = 1;
+
+    /// @param datasetRegistry_ The dataset registry that `datasetIds` refer to.
+    constructor(IDatasetNFT datasetRegistry_) ERC721("modelmint Model", "MMODEL") {
+        _datasetRegistry = datasetRegistry_;
+    }
+
+    /// @inheritdoc IModelNFT
+    function mint(
+        address to,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds
+    ) external returns (uint256 tokenId) {
+        if (weightsRoot == 0) revert ModelZeroWeightsRoot();
+        uint256 registered = _tokenOfWeights[weightsRoot];
+        if (registered != 0) revert ModelWeightsAlreadyRegistered(weightsRoot, registered);
+        if (parentModelId != 0 && _models[parentModelId].weightsRoot == 0) {
+            revert ModelUnknownParent(parentModelId);
+        }
+
+        tokenId = _nextTokenId++;
+        _writeRecord(_models[tokenId], weightsRoot, metadataURI, parentModelId, datasetIds);
+        _tokenOfWeights[weightsRoot] = tokenId;
+        _mint(to, tokenId);
+
+        emit ModelMinted(tokenId, to, weightsRoot, parentModelId, datasetIds, metadataURI);
+    }
+
+    /// @inheritdoc IModelNFT
+    function commitFingerprint(uint256 tokenId, FingerprintKind kind, bytes32 commitment, string calldata uri)
+        external
+    {
+        address owner = _requireOwned(tokenId);
+        if (owner != _msgSender()) revert ModelNotTokenOwner(tokenId, _msgSender());
+        StoredFingerprint storage stored = _fingerprints[tokenId][kind];
+        // Commitments are never zero, so a non-zero one marks the kind as committed.
+        if (stored.commitment != 0) revert ModelFingerprintAlreadyCommitted(tokenId, kind);
+        if (commitment == 0) revert ModelZeroCommitment();
+
+        stored.commitment = commitment;
+        // block.timestamp reaches 2^64 in about 5.8e11 years.
+        stored.committedAt = uint64(block.timestamp);
+        if (bytes(uri).length != 0) {
+            (stored.uriCodec, stored.uriDigest) = IpfsURI.parse(uri);
+        }
+
+        emit FingerprintCommitted(tokenId, kind, commitment, uri);
+    }
+
+    /// @inheritdoc IModelNFT
+    function model(uint256 tokenId) external view returns (Model memory) {
+        return _record(tokenId);
+    }
+
+    /// @inheritdoc IModelNFT
+    function fingerprint(uint256 tokenId, FingerprintKind kind) external view returns (Fingerprint memory) {
+        _record(tokenId);
+        StoredFingerprint storage stored = _fingerprints[tokenId][kind];
+        string memory uri = stored.uriCodec == 0 ? "" : IpfsURI.format(stored.uriCodec, stored.uriDigest);
+        return Fingerprint({commitment: stored.commitment, committedAt: stored.committedAt, uri: uri});
+    }
+
+    /// @inheritdoc IModelNFT
+    function tokenOfWeights(bytes32 weightsRoot) external view returns (uint256) {
+        return _tokenOfWeights[weightsRoot];
+    }
+
+    /// @inheritdoc IModelNFT
+    function exists(uint256 tokenId) external view returns (bool) {
+        return _models[tokenId].weightsRoot != 0;
+    }
+
+    /// @inheritdoc IModelNFT
+    function totalMinted() external view returns (uint256) {
+        // _nextTokenId starts at 1 and only grows, so this cannot underflow.
+        unchecked {
+            return _nextTokenId - 1;
+        }
+    }
+
+    /// @inheritdoc IModelNFT
+    function datasetRegistry() external view returns (address) {
+        return address(_datasetRegistry);
+    }
+
+    /**
+     * @dev Returns the `ipfs://` URI of the token's metadata, exactly as given at mint.
+     *
+     * Requirements:
+     *
+     * - `tokenId` exists.
+     */
+    function tokenURI(uint256 tokenId) public view override returns (string memory) {
+        Model storage record = _record(tokenId);
+        return IpfsURI.format(record.metadataCodec, record.metadataDigest);
+    }
+
+    /// @dev See {IERC165-supportsInterface}; adds {IModelNFT}.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IModelNFT).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /**
+     * @dev Fills the new `record`: parses `metadataURI` and checks that `datasetIds` are at most
+     * {MAX_DATASETS} distinct existing dataset tokens, kept in the caller's order.
+     *
+     * The duplicate check is quadratic, at most 64 * 63 / 2 comparisons.
+     */
+    function _writeRecord(
+        Model storage record,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds
+    ) private {
+        (record.metadataCodec, record.metadataDigest) = IpfsURI.parse(metadataURI);
+        uint256 count = datasetIds.length;
+        if (count > MAX_DATASETS) revert ModelTooManyDatasets(count, MAX_DATASETS);
+        uint64[] memory lineage = new uint64[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 id = datasetIds[i];
+            for (uint256 j = 0; j < i; ++j) {
+                if (lineage[j] == id) revert ModelDuplicateDataset(id);
+            }
+            if (!_datasetRegistry.exists(id)) revert ModelUnknownDataset(id);
+            lineage[i] = SafeCast.toUint64(id);
+        }
+        record.weightsRoot = weightsRoot;
+        // casting to 'uint64' is safe because the parent is 0 or exists, so its id is below
+        // _nextTokenId, itself a uint64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.parentId = uint64(parentModelId);
+        // block.timestamp reaches 2^64 in about 5.8e11 years.
+        record.mintedAt = uint64(block.timestamp);
+        record.datasetIds = lineage;
+    }
+
+    /// @dev The record of `tokenId`; reverts with {IERC721Errors-ERC721NonexistentToken} if unminted.
+    function _record(uint256 tokenId) private view returns (Model storage record) {
+        record = _models[tokenId];
+        if (record.weightsRoot == 0) revert ERC721NonexistentToken(tokenId);
+    }
+}

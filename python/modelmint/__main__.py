@@ -1,0 +1,5 @@
+"""`python -m modelmint`: the CLI."""
+
+from modelmint.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""The compiled contracts that ship inside the package: ABI and bytecode, no compiler needed.
+
+``modelmint build`` (:mod:`modelmint.chain.compiler`) writes one JSON file per deployable
+contract into ``modelmint/chain/artifacts/``; at run time :func:`load_artifact` reads it
+back. The file's keys: ``contractName``, ``abi``, ``bytecode`` and ``deployedBytecode``
+(0x-hex), ``sourceHash`` (see :func:`modelmint.chain.compiler.source_hash`) and
+``compiler`` (``version`` and the standard-JSON ``settings`` used).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from modelmint.errors import ModelmintError
+
+
+class BuildError(ModelmintError):
+    """The contracts cannot be compiled, or their packaged build artifacts are missing or damaged."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One compiled contract.
+
+    Attributes:
+        name: the contract's name, e.g. ``"DatasetNFT"``.
+        abi: the contract's JSON ABI entries (treat them as read-only).
+        bytecode: the creation bytecode, constructor arguments not included.
+        deployed_bytecode: the runtime bytecode, with zeros where immutables go.
+        source_hash: ``0x``-hex SHA-256 over the Solidity sources it was built from.
+    """
+
+    name: str
+    abi: tuple[dict[str, Any], ...]
+    bytecode: bytes
+    deployed_bytecode: bytes
+    source_hash: str
+
+
+def load_artifact(name: str) -> Artifact:
+    """Returns the packaged artifact of contract ``name``.
+
+    Raises:
+        BuildError: there is no artifact of that name, or it cannot be read.
+    """
+    resource = resources.files("modelmint.chain") / "artifacts" / f"{name}.json"
+    try:
+        data = json.loads(resource.read_text(encoding="utf-8"))
+        return Artifact(
+            name=data["contractName"],
+            abi=tuple(data["abi"]),
+            bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
+            deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
+            source_hash=data["sourceHash"],
+        )
+    except FileNotFoundError:
+        raise BuildError(
+            f"no build artifact for contract {name!r}",
+            "run `modelmint build` in the project checkout to compile the contracts",
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BuildError(
+            f"the build artifact of {name!r} is damaged ({exc})",
+            "run `modelmint build --force` to compile the contracts again",
+        ) from None

@@ -1,0 +1,195 @@
+"""One connection to a node, one way to call and to send a transaction, one error decoder.
+
+Every chain command goes through :class:`Chain`: it resolves the RPC URL (``--rpc-url`` or
+the recorded devnet), checks the node answers, signs with the key the wallet rules allow,
+and turns every failure into a one-line :class:`~modelmint.errors.ChainError`, with
+custom-error reverts decoded by name from the contracts' ABIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
+
+from modelmint.chain import devnet, wallet
+from modelmint.chain.artifacts import load_artifact
+from modelmint.errors import ChainError, RevertError
+from modelmint.home import Home
+
+CONTRACT_NAMES = ("DatasetNFT", "ModelNFT")
+_RECEIPT_TIMEOUT_S = 180
+T = TypeVar("T")
+
+# Hints for the reverts a user can cause; the decoded name and values say the rest.
+_FIXES = {
+    "DatasetRootAlreadyRegistered": "this dataset is already registered; use the existing token",
+    "ModelWeightsAlreadyRegistered": "these weights are already registered; use the existing token",
+    "ERC721NonexistentToken": "check the token id with `modelmint list`",
+    "ModelUnknownParent": "pass the token id of a registered model as --parent",
+    "ModelUnknownDataset": "pass token ids of registered datasets as --dataset",
+    "ModelNotTokenOwner": "send from the key that owns the token (--keystore)",
+    "InvalidIpfsURI": "metadata must be an ipfs://<CIDv1 base32 sha2-256> URI",
+}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A mined transaction: its hash, block, gas used and decoded receipt."""
+
+    tx_hash: str
+    block: int
+    gas_used: int
+    receipt: Any = field(repr=False)
+
+
+class Chain:
+    """A checked connection to one node, with the signing rules of :mod:`modelmint.chain.wallet`."""
+
+    def __init__(self, w3: Web3, url: str, home: Home, keystore: Path | None = None) -> None:
+        self.w3 = w3
+        self.url = url
+        self.home = home
+        self._keystore = keystore
+        self.chain_id = guard(lambda: w3.eth.chain_id, url)
+
+    @classmethod
+    def connect(cls, home: Home, rpc_url: str | None = None, keystore: Path | None = None) -> Chain:
+        url = rpc_url or _devnet_url(home)
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
+        return cls(w3, url, home, keystore)
+
+    @cached_property
+    def signer(self) -> LocalAccount:
+        return wallet.load_signer(self.chain_id, self._keystore)
+
+    def call(self, fn: Any) -> Any:
+        """A view call; reverts come back decoded."""
+        return guard(lambda: fn.call(), self.url)
+
+    def send(self, fn: Any) -> Sent:
+        """Sign and send a contract call, wait for it to be mined, and check it succeeded.
+
+        The gas estimate runs the call first, so a revert is reported (decoded) before
+        anything is signed or sent, and nothing is left half-done on the chain.
+        """
+        signer = self.signer
+
+        def build() -> dict[str, Any]:
+            return fn.build_transaction(
+                {
+                    "from": signer.address,
+                    "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
+                    "chainId": self.chain_id,
+                }
+            )
+
+        return self._sign_and_wait(guard(build, self.url), replay=fn)
+
+    def deploy(self, name: str, *args: Any) -> tuple[str, Sent]:
+        """Deploy an artifact's contract; returns its address and the mined transaction."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        signer = self.signer
+
+        def build() -> dict[str, Any]:
+            return factory.constructor(*args).build_transaction(
+                {
+                    "from": signer.address,
+                    "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
+                    "chainId": self.chain_id,
+                }
+            )
+
+        sent = self._sign_and_wait(guard(build, self.url))
+        return sent.receipt["contractAddress"], sent
+
+    def _sign_and_wait(self, tx: dict[str, Any], replay: Any = None) -> Sent:
+        signed = self.signer.sign_transaction(tx)
+        tx_hash = guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction), self.url)
+        try:
+            receipt = guard(
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S), self.url
+            )
+        except TimeExhausted:
+            raise ChainError(
+                f"transaction {tx_hash.to_0x_hex()} was not mined within {_RECEIPT_TIMEOUT_S} s",
+                "check the node; re-running the command is safe, it reports what already landed",
+            ) from None
+        if receipt["status"] != 1:
+            if replay is not None:
+                # Re-run the call at the failing block to learn its revert reason.
+                guard(lambda: replay.call({"from": tx["from"]}, block_identifier=receipt["blockNumber"]), self.url)
+            raise ChainError(f"transaction {tx_hash.to_0x_hex()} failed on-chain", "see the node's logs")
+        return Sent(tx_hash.to_0x_hex(), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+
+def guard(action: Callable[[], T], url: str) -> T:
+    """Run one RPC action, turning transport errors and reverts into ChainErrors."""
+    try:
+        return action()
+    except ContractLogicError as exc:
+        raise decode_revert(exc.data, str(exc.message or exc)) from None
+    except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
+        raise ChainError(
+            f"no Ethereum node answers at {url}",
+            "start one with `modelmint devnet start` or pass a working --rpc-url",
+        ) from exc
+    except Web3RPCError as exc:
+        raise ChainError(f"the node at {url} refused the request: {exc.message or exc}", None) from None
+    except Web3Exception as exc:
+        raise ChainError(f"the node at {url} failed the request: {exc}", None) from None
+
+
+def decode_revert(data: Any, message: str = "") -> ChainError:
+    """A revert's custom error decoded by name from the known ABIs, or the raw reason."""
+    raw = data if isinstance(data, str) else (data or {}).get("data") if isinstance(data, dict) else None
+    if isinstance(raw, str) and raw.startswith("0x") and len(raw) >= 10:
+        known = _error_abis().get(raw[2:10].lower())
+        if known is not None:
+            contract, abi = known
+            types = [_abi_type(i) for i in abi["inputs"]]
+            values = abi_decode(types, bytes.fromhex(raw[10:]))
+            args = {i["name"] or f"arg{n}": _plain(v) for n, (i, v) in enumerate(zip(abi["inputs"], values))}
+            return RevertError(contract, abi["name"], args, _FIXES.get(abi["name"]))
+    return ChainError(f"the call reverted: {message or raw or 'no reason given'}", None)
+
+
+def _devnet_url(home: Home) -> str:
+    running = devnet.status(home)
+    if running is None:
+        raise ChainError(
+            "no devnet is running and no --rpc-url was given",
+            "start one with `modelmint devnet start` or pass --rpc-url",
+        )
+    return running.url
+
+
+@lru_cache(maxsize=1)
+def _error_abis() -> dict[str, tuple[str, dict[str, Any]]]:
+    selectors: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name in CONTRACT_NAMES:
+        for item in load_artifact(name).abi:
+            if item.get("type") == "error":
+                signature = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
+                selectors.setdefault(keccak(text=signature)[:4].hex(), (name, item))
+    return selectors
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in param['components'])}){param['type'][5:]}"
+    return str(param["type"])
+
+
+def _plain(value: Any) -> Any:
+    return "0x" + value.hex() if isinstance(value, bytes) else value

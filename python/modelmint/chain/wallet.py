@@ -1,0 +1,117 @@
+"""Signing keys: the anvil dev keys on the devnet only, encrypted keystores everywhere else.
+
+Keys never land on disk in plain text: a keystore is an eth-account (Web3 Secret Storage)
+JSON file, and its password comes from ``$MODELMINT_KEYSTORE_PASSWORD`` or a prompt.
+The anvil dev keys are public knowledge, so they are refused on any chain but 31337,
+whether they come as the default or inside a keystore.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from modelmint._files import write_atomic
+from modelmint.chain.devnet import DEV_CHAIN_ID
+from modelmint.errors import ChainError, InputError
+
+PASSWORD_ENV = "MODELMINT_KEYSTORE_PASSWORD"
+KEYSTORE_ENV = "MODELMINT_KEYSTORE"
+# The mnemonic anvil, Hardhat and Ganache derive their default accounts from.
+_DEV_MNEMONIC = "test test test test test test test test test test test junk"
+_DEV_ACCOUNTS = 10
+
+
+def dev_account(index: int = 0) -> LocalAccount:
+    return _dev_accounts()[index]
+
+
+def is_dev_address(address: str) -> bool:
+    return address.lower() in {a.address.lower() for a in _dev_accounts()}
+
+
+def load_signer(chain_id: int, keystore: Path | None = None) -> LocalAccount:
+    """The account that signs on ``chain_id``.
+
+    Without a keystore: the first anvil dev account on chain 31337, a refusal elsewhere.
+    With one: its decrypted account, refused if it holds a dev key on a non-dev chain.
+    """
+    keystore = keystore or _env_path(KEYSTORE_ENV)
+    if keystore is None:
+        if chain_id == DEV_CHAIN_ID:
+            return dev_account(0)
+        raise ChainError(
+            f"chain {chain_id} is not the devnet (31337), so the public anvil dev keys are refused",
+            f"pass --keystore FILE (an encrypted eth-account keystore; `modelmint wallet create` makes one) "
+            f"with its password in ${PASSWORD_ENV} or typed at the prompt",
+        )
+    account = _decrypt(keystore)
+    if chain_id != DEV_CHAIN_ID and is_dev_address(account.address):
+        raise ChainError(
+            f"{keystore} holds a public anvil dev key ({account.address}), refused on chain {chain_id}",
+            "use a keystore of a private key of your own (`modelmint wallet create`)",
+        )
+    return account
+
+
+def create_keystore(path: Path, password: str, private_key: str | None = None) -> str:
+    """Write a new (or imported) key to ``path`` encrypted with ``password``; return its address."""
+    if path.exists():
+        raise InputError(f"{path} already exists", "choose another path; keystores are never overwritten")
+    if not password:
+        raise InputError("an empty keystore password was given", f"set ${PASSWORD_ENV} or type a password at the prompt")
+    account = Account.from_key(private_key) if private_key else Account.create()
+    encrypted = Account.encrypt(account.key, password)
+    write_atomic(path, json.dumps(encrypted, indent=2).encode())
+    os.chmod(path, 0o600)
+    return account.address
+
+
+def read_password(confirm: bool = False) -> str:
+    """The keystore password from the environment, else a prompt; never a command-line flag."""
+    password = os.environ.get(PASSWORD_ENV)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise InputError(
+            "a keystore password is needed and there is no terminal to ask on",
+            f"set ${PASSWORD_ENV}",
+        )
+    password = getpass.getpass("Keystore password: ")
+    if confirm and getpass.getpass("Repeat password: ") != password:
+        raise InputError("the two passwords differ", "run the command again")
+    return password
+
+
+def _decrypt(path: Path) -> LocalAccount:
+    try:
+        encrypted = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"cannot read keystore {path} ({exc.strerror})", "check the --keystore path") from None
+    except ValueError:
+        raise InputError(f"{path} is not a JSON keystore", "pass an eth-account encrypted keystore file") from None
+    try:
+        key = Account.decrypt(encrypted, read_password())
+    except ValueError:
+        raise InputError(f"cannot decrypt keystore {path}: wrong password", f"check ${PASSWORD_ENV}") from None
+    return Account.from_key(key)
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+@lru_cache(maxsize=1)
+def _dev_accounts() -> tuple[LocalAccount, ...]:
+    Account.enable_unaudited_hdwallet_features()
+    return tuple(
+        Account.from_mnemonic(_DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(_DEV_ACCOUNTS)
+    )

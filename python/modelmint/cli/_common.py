@@ -1,0 +1,78 @@
+"""What every command shares: the options, the project folder, and output (tables, JSON, progress)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Callable
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from modelmint.chain.client import Chain
+from modelmint.home import Home
+from modelmint.storage import ContentStore, open_store
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+RpcUrl = Annotated[
+    str | None,
+    typer.Option("--rpc-url", envvar="MODELMINT_RPC_URL", help="JSON-RPC URL of any node; default: the running devnet."),
+]
+Keystore = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore",
+        envvar="MODELMINT_KEYSTORE",
+        help="Encrypted eth-account keystore to sign with (password from $MODELMINT_KEYSTORE_PASSWORD or a prompt). "
+        "Required on any chain but the devnet.",
+    ),
+]
+IpfsApi = Annotated[
+    str | None,
+    typer.Option(
+        "--ipfs-api",
+        envvar="MODELMINT_IPFS_API",
+        help="Kubo-compatible RPC URL (e.g. http://127.0.0.1:5001); default: the local content-addressed folder.",
+    ),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts instead of text.")]
+
+
+def home(ctx: typer.Context) -> Home:
+    return ctx.find_root().obj  # set by the root callback
+
+
+def connect(ctx: typer.Context, rpc_url: str | None, keystore: Path | None = None) -> Chain:
+    return Chain.connect(home(ctx), rpc_url, keystore)
+
+
+def store(ctx: typer.Context, ipfs_api: str | None) -> ContentStore:
+    return open_store(home(ctx).store_dir, ipfs_api)
+
+
+def emit_json(value: Any) -> None:
+    """Print a dataclass or plain value as JSON on stdout."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, unit_bytes: bool = False) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal, nothing otherwise; yields the ``advance`` callable."""
+    if not err_console.is_terminal:
+        yield lambda _n: None
+        return
+    columns: list[Any] = [TextColumn("{task.description}"), BarColumn()]
+    columns.append(DownloadColumn() if unit_bytes else TextColumn("{task.completed:,.0f}"))
+    columns.append(TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

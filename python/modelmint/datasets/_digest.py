@@ -1,0 +1,198 @@
+"""The dataset digest: every datapoint's SHA-256 in dataset order, by one routine for
+committing and for verifying."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelmint.datasets._folder import hash_folder, list_files, read_folder
+from modelmint.datasets._progress import Meter, Progress
+from modelmint.errors import InputError
+from modelmint.hashing import MerkleTree, sha256
+
+FORMATS = ("jsonl", "csv", "parquet", "folder")
+"""The dataset formats, named as in scheme ids (``modelmint.<format>.v1``)."""
+
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonlines": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+Reader = Callable[[Path, Meter], Iterator[tuple[str, bytes]]]
+
+
+@dataclass(frozen=True)
+class DatasetDigest:
+    """The hashes that commit to a dataset.
+
+    Attributes:
+        format: one of :data:`FORMATS`.
+        scheme: the id of the datapoint hashing rule, ``modelmint.<format>.v1``.
+        count: the number of datapoints.
+        hashes: the datapoints' SHA-256 in dataset order, ``count * 32`` bytes; this is
+            also the leaf list file.
+    """
+
+    format: str
+    scheme: str
+    count: int
+    hashes: bytes
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or len(self.hashes) != 32 * self.count:
+            raise ValueError(f"a digest of {self.count} datapoints holds {32 * self.count} bytes of hashes")
+
+    def hash_at(self, position: int) -> bytes:
+        """Returns the SHA-256 of the datapoint at a dataset position (from 0)."""
+        return self.hashes[32 * position : 32 * position + 32]
+
+    def tree(self) -> MerkleTree:
+        """Builds the dataset's Merkle tree."""
+        return MerkleTree.build(self.hashes)
+
+
+def scheme_of(fmt: str) -> str:
+    """Returns the scheme id of a format's datapoint hashing rule."""
+    return f"modelmint.{fmt}.v1"
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """Returns the format of a dataset: ``folder`` for a directory, else by extension.
+
+    Raises:
+        InputError: the path does not exist or cannot be read, or its extension is not
+            one of .jsonl/.ndjson/.jsonlines, .csv, .parquet/.pq.
+    """
+    p = Path(path)
+    if _is_dir(p):
+        return "folder"
+    fmt = _SUFFIXES.get(p.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the dataset format of {p} from its extension",
+            "name it .jsonl, .csv or .parquet, or give the format (jsonl, csv, parquet) explicitly",
+        )
+    return fmt
+
+
+def input_size(path: str | os.PathLike[str], fmt: str | None = None) -> int:
+    """Returns the bytes a progress callback receives in total while the dataset is read."""
+    p, fmt = _resolve(path, fmt)
+    if fmt == "folder":
+        return sum(f.size for f in list_files(p))
+    return p.stat().st_size
+
+
+def iter_datapoints(
+    path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Yields ``(label, canonical bytes)`` for each datapoint, in dataset order.
+
+    ``label`` names the datapoint in messages: ``line 12`` (JSONL), ``row 4`` (CSV,
+    Parquet), ``images/cat.png`` (folder). The path and format are checked before the
+    first datapoint is read; the dataset's content as it is read.
+
+    Raises:
+        InputError: the path is missing or unreadable, the format does not fit it, a
+            datapoint breaks its format's rules, or there are no datapoints.
+    """
+    p, fmt = _resolve(path, fmt)
+    return _non_empty(p, _reader(fmt)(p, Meter(progress)))
+
+
+def iter_datapoint_hashes(
+    path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Yields ``(label, SHA-256)`` for each datapoint, in dataset order.
+
+    The routine for both committing (:func:`hash_dataset`) and verifying a dataset.
+
+    Raises:
+        InputError: as :func:`iter_datapoints`.
+    """
+    p, fmt = _resolve(path, fmt)
+    meter = Meter(progress)
+    if fmt == "folder":
+        return _non_empty(p, hash_folder(p, meter))  # streams files instead of loading them
+    return _non_empty(p, ((label, sha256(data)) for label, data in _reader(fmt)(p, meter)))
+
+
+def hash_dataset(path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None) -> DatasetDigest:
+    """Hashes every datapoint of a dataset.
+
+    Args:
+        path: a .jsonl, .csv or .parquet file, or a folder.
+        fmt: one of :data:`FORMATS`; detected from the path when None. ``folder`` with a
+            file path reads that file as a one-datapoint folder dataset.
+        progress: called with the input bytes consumed, about once a MiB; the calls sum
+            to :func:`input_size`.
+
+    Raises:
+        InputError: as :func:`iter_datapoints`.
+    """
+    p, fmt = _resolve(path, fmt)
+    hashes = bytearray()
+    for _, h in iter_datapoint_hashes(p, fmt, progress):
+        hashes += h
+    return DatasetDigest(format=fmt, scheme=scheme_of(fmt), count=len(hashes) // 32, hashes=bytes(hashes))
+
+
+def _resolve(path: str | os.PathLike[str], fmt: str | None) -> tuple[Path, str]:
+    p = Path(path)
+    if fmt is None:
+        return p, detect_format(p)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown dataset format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    # A single file may be read as a one-file folder dataset, to check it against one.
+    if _is_dir(p) and fmt != "folder":
+        raise InputError(f"{p} is a folder, not a {fmt} dataset", "give the format that fits the path, or leave it out")
+    return p, fmt
+
+
+def _is_dir(p: Path) -> bool:
+    """Whether the dataset path is a folder; raises InputError unless it is a folder or
+    a regular file (the path itself may be a symbolic link)."""
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{p} does not exist", "check the path") from None
+    except OSError as e:
+        raise InputError(f"cannot read {p}: {e.strerror or e}", "check the path and its permissions") from None
+    if stat.S_ISDIR(mode):
+        return True
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p} is neither a regular file nor a folder", "give a dataset file or folder")
+    return False
+
+
+def _reader(fmt: str) -> Reader:
+    if fmt == "jsonl":
+        from modelmint.datasets._jsonl import read_jsonl
+
+        return read_jsonl
+    if fmt == "csv":
+        from modelmint.datasets._csv import read_csv
+
+        return read_csv
+    if fmt == "parquet":
+        from modelmint.datasets._parquet import read_parquet  # pyarrow takes a while to import
+
+        return read_parquet
+    return read_folder
+
+
+def _non_empty(p: Path, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        raise InputError(f"{p} holds no datapoints", "a dataset needs at least one datapoint to commit to")

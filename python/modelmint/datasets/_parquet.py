@@ -1,0 +1,218 @@
+"""Parquet: each row is a JSON object keyed by column name, hashed as RFC 8785.
+
+Arrow types map to JSON as docs/hashing.md tabulates; every mapping depends only on the
+column's type and the stored value, never on the writer or the pyarrow version. A column
+is converted to Python values one row group at a time, so memory follows the largest row
+group, not the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyarrow.types as pt
+
+from modelmint.datasets._progress import Meter
+from modelmint.errors import InputError
+from modelmint.hashing import canonical_json
+
+Convert = Callable[[Any], Any]
+"""Maps one non-null Python value (from ``to_pylist`` of the storage type) to JSON."""
+
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+_EPOCH = dt.datetime(1970, 1, 1)
+_DAY_MS = 86_400_000
+
+
+def read_parquet(path: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
+    """Yields ``("row N", canonical bytes)`` for each row, N counting from 1.
+
+    Raises:
+        InputError: the file is not readable Parquet, has no columns, repeats a column
+            or struct field name, has a column of a type with no JSON mapping, or holds
+            a value outside its mapping (an unsafe integer, a non-finite float, a date
+            outside years 1-9999).
+    """
+    try:
+        parquet = pq.ParquetFile(path)
+        schema = parquet.schema_arrow
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{path} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet") from None
+    names = schema.names
+    if not names:
+        raise InputError(f"{path} has no columns", "write at least one column")
+    _check_unique(names, f"{path}: column")
+    plans = [_plan(field.type, f"{path}: column {field.name!r}") for field in schema]
+    size = path.stat().st_size
+    total_rows = parquet.metadata.num_rows
+    reported = row = 0
+    for group in range(parquet.num_row_groups):
+        try:
+            table = parquet.read_row_group(group)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{path} row group {group} cannot be read ({e})", "check that the file is complete and not corrupt") from None
+        columns = [
+            _column_values(table.column(i), storage, convert, row, f"{path}: column {names[i]!r}")
+            for i, (storage, convert) in enumerate(plans)
+        ]
+        for values in zip(*columns, strict=True):
+            row += 1
+            try:
+                data = canonical_json(dict(zip(names, values, strict=True)))
+            except InputError as e:
+                raise InputError(f"{path} row {row}: {e.problem}", e.fix) from None
+            yield f"row {row}", data
+        # Parquet has no byte offset per row: report the file in proportion to rows read.
+        done = size * row // total_rows if total_rows else size
+        meter(done - reported)
+        reported = done
+    meter(size - reported)
+    meter.flush()
+
+
+def _column_values(column: pa.ChunkedArray, storage: pa.DataType, convert: Convert | None, first_row: int, where: str) -> list[Any]:
+    values: list[Any] = []
+    try:
+        for chunk in column.chunks:
+            if not chunk.type.equals(storage):
+                chunk = chunk.cast(storage)
+            values.extend(chunk.to_pylist())
+    except pa.ArrowException as e:
+        raise InputError(f"{where} cannot be read from row {first_row + 1} ({e})", "check that the file is not corrupt") from None
+    if convert is None:
+        return values
+    try:
+        return [None if v is None else convert(v) for v in values]
+    except InputError:
+        for offset, v in enumerate(values):  # find the row to name; the failure path only
+            try:
+                None if v is None else convert(v)
+            except InputError as e:
+                raise InputError(f"{where}, row {first_row + offset + 1}: {e.problem}", e.fix) from None
+        raise
+
+
+def _plan(t: pa.DataType, where: str) -> tuple[pa.DataType, Convert | None]:
+    """Returns the type to cast a column to before ``to_pylist``, and the per-value
+    conversion to JSON (None where ``to_pylist`` already gives the JSON value)."""
+    if pt.is_null(t) or pt.is_boolean(t) or pt.is_integer(t) or pt.is_floating(t):
+        return t, None  # canonical_json refuses unsafe integers and non-finite floats
+    if pt.is_string(t) or pt.is_large_string(t) or pt.is_string_view(t):
+        return t, None
+    if pt.is_binary(t) or pt.is_large_binary(t) or pt.is_fixed_size_binary(t) or pt.is_binary_view(t):
+        return t, _base64
+    if pt.is_date32(t):
+        return pa.int32(), _date_from_days
+    if pt.is_date64(t):
+        return pa.int64(), _date_from_ms
+    if pt.is_timestamp(t):
+        return pa.int64(), partial(_timestamp, t.unit, t.tz is not None)
+    if pt.is_time32(t):
+        return pa.int32(), partial(_time_of_day, t.unit)
+    if pt.is_time64(t):
+        return pa.int64(), partial(_time_of_day, t.unit)
+    if pt.is_decimal(t):
+        return t, _decimal
+    if pt.is_dictionary(t):
+        return _plan(t.value_type, where)
+    if pt.is_list(t) or pt.is_large_list(t) or pt.is_fixed_size_list(t) or pt.is_list_view(t) or pt.is_large_list_view(t):
+        child_storage, child = _plan(t.value_type, where)
+        value_field = t.value_field.with_type(child_storage)
+        if pt.is_fixed_size_list(t):
+            storage = pa.list_(value_field, t.list_size)
+        else:
+            constructor = {
+                pt.is_list: pa.list_,
+                pt.is_large_list: pa.large_list,
+                pt.is_list_view: pa.list_view,
+                pt.is_large_list_view: pa.large_list_view,
+            }
+            storage = next(make for test, make in constructor.items() if test(t))(value_field)
+        return storage, (None if child is None else partial(_list, child))
+    if pt.is_map(t):
+        key_storage, key = _plan(t.key_type, where)
+        item_storage, item = _plan(t.item_type, where)
+        storage = pa.map_(t.key_field.with_type(key_storage), t.item_field.with_type(item_storage), t.keys_sorted)
+        return storage, partial(_pairs, key or _same, item or _same)
+    if pt.is_struct(t):
+        fields = [t.field(i) for i in range(t.num_fields)]
+        _check_unique([f.name for f in fields], f"{where}: struct field")
+        plans = [_plan(f.type, f"{where}.{f.name}") for f in fields]
+        storage = pa.struct([f.with_type(s) for f, (s, _) in zip(fields, plans, strict=True)])
+        converters = {f.name: c for f, (_, c) in zip(fields, plans, strict=True) if c is not None}
+        return storage, (partial(_object, converters) if converters else None)
+    raise InputError(
+        f"{where} has type {t}, which has no JSON mapping",
+        "cast it to a supported type (see docs/hashing.md, Parquet) before hashing",
+    )
+
+
+def _check_unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"{what} name {name!r} appears twice", "give every column and struct field a distinct name")
+        seen.add(name)
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _list(convert: Convert, values: list[Any]) -> list[Any]:
+    return [None if v is None else convert(v) for v in values]
+
+
+def _pairs(key: Convert, item: Convert, pairs: list[tuple[Any, Any]]) -> list[list[Any]]:
+    return [[key(k), None if v is None else item(v)] for k, v in pairs]
+
+
+def _object(converters: dict[str, Convert], value: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if v is None or k not in converters else converters[k](v)) for k, v in value.items()}
+
+
+def _base64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _date_from_days(days: int) -> str:
+    try:
+        return (_EPOCH + dt.timedelta(days=days)).date().isoformat()
+    except OverflowError:
+        raise InputError(f"date {days} days from 1970-01-01 is outside years 1-9999", "store it as a string") from None
+
+
+def _date_from_ms(ms: int) -> str:
+    return _date_from_days(ms // _DAY_MS)
+
+
+def _timestamp(unit: str, utc: bool, ticks: int) -> str:
+    seconds, fraction = divmod(ticks, _PER_SECOND[unit])
+    try:
+        text = (_EPOCH + dt.timedelta(seconds=seconds)).isoformat()
+    except OverflowError:
+        raise InputError(f"timestamp {ticks} {unit} from 1970-01-01 is outside years 1-9999", "store it as a string") from None
+    if _DIGITS[unit]:
+        text += f".{fraction:0{_DIGITS[unit]}d}"
+    return text + "Z" if utc else text
+
+
+def _time_of_day(unit: str, ticks: int) -> str:
+    seconds, fraction = divmod(ticks, _PER_SECOND[unit])
+    if not 0 <= seconds < 86_400:
+        raise InputError(f"time of day {ticks} {unit} is outside 00:00:00-23:59:59", "store it as a string")
+    text = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return text + f".{fraction:0{_DIGITS[unit]}d}" if _DIGITS[unit] else text

@@ -1,0 +1,94 @@
+"""Session fixtures: one real anvil for the whole run, fresh deployments where a test needs them.
+
+Tests talk to a real node, never a mock of the chain: anvil starts here in about 0.1 s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from modelmint.chain import deployments, devnet
+from modelmint.chain.client import Chain
+from modelmint.home import Home
+from modelmint.storage import LocalStore
+
+from tests_support import REPO
+
+
+@pytest.fixture(scope="session")
+def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devnet.Devnet]:
+    home = Home(tmp_path_factory.mktemp("anvil-home"))
+    running = devnet.start(home)
+    yield running
+    devnet.stop(home)
+
+
+@pytest.fixture
+def home(tmp_path: Path, anvil: devnet.Devnet) -> Home:
+    """A fresh project folder whose devnet record points at the session's anvil."""
+    h = Home(tmp_path / "home")
+    h.root.mkdir(parents=True)
+    h.devnet_file.write_text(
+        '{"url": "%s", "pid": %d, "port": %d, "chain_id": %d, "log": "%s"}'
+        % (anvil.url, anvil.pid, anvil.port, anvil.chain_id, anvil.log)
+    )
+    return h
+
+
+@pytest.fixture
+def chain(home: Home) -> Chain:
+    return Chain.connect(home)
+
+
+@pytest.fixture
+def deployed(chain: Chain) -> deployments.Deployment:
+    """Fresh contracts for this test, so tests never see each other's tokens."""
+    return deployments.deploy(chain)
+
+
+@pytest.fixture
+def store(home: Home) -> LocalStore:
+    return LocalStore(home.store_dir)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def assert_user_error(self, *needles: str) -> None:
+        """A user-facing failure: exit 1, one line on stderr starting 'error:', no traceback."""
+        assert self.code == 1, self
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, self.stderr
+        assert lines[0].startswith("error: "), self.stderr
+        for needle in needles:
+            assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture
+def cli(home: Home):
+    """Run the real ``modelmint`` command in a subprocess against this test's project folder."""
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> CliResult:
+        full_env = {**os.environ, "MODELMINT_HOME": str(home.root), "COLUMNS": "200", **(env or {})}
+        proc = subprocess.run(
+            [sys.executable, "-m", "modelmint", *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=REPO,
+            input=input,
+            timeout=300,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
