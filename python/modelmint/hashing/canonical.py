@@ -92,6 +92,7 @@ def canonicalize_json_text(text: str) -> bytes:
     Raises:
         InputError: the text is not JSON, or breaks one of the rules above.
     """
+    _check_nesting(text)
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
     except json.JSONDecodeError as e:
@@ -118,3 +119,34 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constants(name: str) -> Any:
     raise InputError(f"invalid JSON: {name} is not a JSON number", "replace it with null or a string")
+
+
+MAX_NESTING = 512
+"""The deepest array/object nesting accepted. CPython's C JSON scanner recurses on the C
+stack, and a raised recursion limit (some libraries raise it) lets a deeply nested line
+crash the process instead of raising RecursionError, so depth is checked before parsing."""
+
+
+def _check_nesting(text: str) -> None:
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return  # cannot be deeper than the number of openers: the common case costs two counts
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(
+                    f"JSON is nested too deeply to parse (more than {MAX_NESTING} levels)", "flatten the datapoint"
+                )
+        elif char in "]}":
+            depth -= 1
