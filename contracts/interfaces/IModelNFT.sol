@@ -20,6 +20,17 @@ interface IModelNFT {
     }
 
     /**
+     * @dev One OML fingerprint made public: the secret prompt `key`, the `response` the
+     * fingerprinted model gives, and the `salt` that hid them in the commitment. Its committed
+     * value is `keccak256(abi.encode(salt, key, response))` (see {revealFingerprints}).
+     */
+    struct FingerprintReveal {
+        bytes32 salt;
+        string key;
+        string response;
+    }
+
+    /**
      * @dev The on-chain record of one model token. `metadataCodec` and `metadataDigest` are the
      * CID of the metadata document on IPFS (see {IpfsURI}); `parentId` is the model this one was
      * derived from (0 = none); `datasetIds` are {IDatasetNFT} token ids; `mintedAt` is the block
@@ -72,6 +83,20 @@ interface IModelNFT {
     /// @dev The fingerprint commitment is zero.
     error ModelZeroCommitment();
 
+    /// @dev Model `tokenId` has no fingerprint of `kind` committed, so nothing can be revealed.
+    error ModelFingerprintNotCommitted(uint256 tokenId, FingerprintKind kind);
+
+    /// @dev A reveal for model `tokenId` lists no fingerprints.
+    error ModelEmptyReveal(uint256 tokenId);
+
+    /// @dev The fingerprint with `digest` was already revealed for model `tokenId`; a revealed
+    /// fingerprint is public and cannot count as new evidence.
+    error ModelFingerprintAlreadyRevealed(uint256 tokenId, bytes32 digest);
+
+    /// @dev The revealed fingerprints and the multiproof do not lead to `root`, the OML
+    /// commitment of model `tokenId`.
+    error ModelInvalidFingerprintProof(uint256 tokenId, bytes32 root);
+
     /// @dev Emitted when token `tokenId` is minted to `to` for the model with `weightsRoot`.
     event ModelMinted(
         uint256 indexed tokenId,
@@ -84,6 +109,12 @@ interface IModelNFT {
 
     /// @dev Emitted when the owner of `tokenId` commits a fingerprint of `kind`.
     event FingerprintCommitted(uint256 indexed tokenId, FingerprintKind indexed kind, bytes32 commitment, string uri);
+
+    /**
+     * @dev Emitted for each OML fingerprint of `tokenId` revealed, with the committed value
+     * `digest` and everything needed to recompute it and to query a suspect model.
+     */
+    event FingerprintRevealed(uint256 indexed tokenId, bytes32 indexed digest, bytes32 salt, string key, string response);
 
     /**
      * @dev Mints a token for a new model to `to` and returns its id. Anyone may mint.
@@ -119,6 +150,43 @@ interface IModelNFT {
      * Emits a {FingerprintCommitted} event.
      */
     function commitFingerprint(uint256 tokenId, FingerprintKind kind, bytes32 commitment, string calldata uri) external;
+
+    /**
+     * @dev Reveals OML fingerprints of model `tokenId`: proves with one multiproof that each
+     * `(salt, key, response)` in `reveals` is a leaf of the committed OML root, and makes it
+     * public. Each fingerprint can be revealed once.
+     *
+     * A fingerprint's committed value is `digest = keccak256(abi.encode(salt, key, response))`
+     * and its leaf `keccak256(bytes.concat(keccak256(abi.encode(digest))))`: the OML root is
+     * OpenZeppelin's `StandardMerkleTree` over the `bytes32` digests. `reveals` must be in the
+     * order the multiproof consumes its leaves; `proof` and `proofFlags` are as for
+     * {MerkleProof-multiProofVerify}.
+     *
+     * Requirements:
+     *
+     * - `tokenId` exists and the caller owns it.
+     * - an OML fingerprint has been committed for `tokenId`.
+     * - `reveals` is not empty, and none of its fingerprints has been revealed before (nor
+     *   appears twice).
+     * - the multiproof shows every reveal is a leaf of the committed root.
+     *
+     * Emits a {FingerprintRevealed} event per fingerprint.
+     */
+    function revealFingerprints(
+        uint256 tokenId,
+        FingerprintReveal[] calldata reveals,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external;
+
+    /**
+     * @dev Returns whether the OML fingerprint whose committed value is `digest` has been
+     * revealed for `tokenId`.
+     */
+    function fingerprintRevealed(uint256 tokenId, bytes32 digest) external view returns (bool);
+
+    /// @dev Returns how many OML fingerprints of `tokenId` have been revealed.
+    function revealedFingerprintCount(uint256 tokenId) external view returns (uint256);
 
     /**
      * @dev Returns the record of token `tokenId`.

@@ -13,8 +13,11 @@ import {ModelNFT} from "../ModelNFT.sol";
 import {IDatasetNFT} from "../interfaces/IDatasetNFT.sol";
 import {IModelNFT} from "../interfaces/IModelNFT.sol";
 import {IpfsURI} from "../lib/IpfsURI.sol";
+import {StandardMerkleTree} from "./utils/StandardMerkleTree.sol";
 
 contract ModelNFTTest is Test {
+    using StandardMerkleTree for StandardMerkleTree.Tree;
+
     string internal constant URI = "ipfs://bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
     string internal constant DAG_URI = "ipfs://bafybeicwpzt3gyp63sls4jkozgegc7zlzjx57cionbvmdbpligzgzpnk24";
     bytes32 internal constant WEIGHTS = keccak256("weights 1");
@@ -299,7 +302,259 @@ contract ModelNFTTest is Test {
         console.log("ModelNFT.commitFingerprint with URI, gas:", vm.lastCallGas().gasTotalUsed);
     }
 
+    // ---------------------------------------------------------------- OML reveals
+
+    function test_Reveal_EmitsAndRecords() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(8);
+        uint256[] memory chosen = _ids(5, 0, 3);
+        (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, chosen);
+
+        for (uint256 i = 0; i < reveals.length; ++i) {
+            vm.expectEmit(address(models));
+            emit IModelNFT.FingerprintRevealed(
+                id, _digest(reveals[i]), reveals[i].salt, reveals[i].key, reveals[i].response
+            );
+        }
+        vm.prank(alice);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+
+        assertEq(models.revealedFingerprintCount(id), 3);
+        for (uint256 i = 0; i < all.length; ++i) {
+            bool wanted = i == 5 || i == 0 || i == 3;
+            assertEq(models.fingerprintRevealed(id, _digest(all[i])), wanted);
+        }
+    }
+
+    function test_Reveal_InBatchesUntilAllAreOut() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(5);
+        _reveal(id, all, tree, _ids(4, 2, 1));
+        uint256[] memory rest = new uint256[](2);
+        (rest[0], rest[1]) = (0, 3);
+        _reveal(id, all, tree, rest);
+        assertEq(models.revealedFingerprintCount(id), 5);
+    }
+
+    function test_Reveal_SingleFingerprintTree() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(1);
+        uint256[] memory only = new uint256[](1);
+        _reveal(id, all, tree, only);
+        assertTrue(models.fingerprintRevealed(id, _digest(all[0])));
+    }
+
+    function test_Reveal_RevertWhen_NotCommitted() public {
+        uint256 id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
+        vm.startPrank(alice);
+        // A HuRef commitment is no OML root.
+        models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IModelNFT.ModelFingerprintNotCommitted.selector, id, IModelNFT.FingerprintKind.OML
+            )
+        );
+        models.revealFingerprints(id, _oneReveal("k", "r"), new bytes32[](0), new bool[](0));
+        vm.stopPrank();
+    }
+
+    function test_Reveal_RevertWhen_NotOwner() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(4);
+        (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, _ids(0, 1, 2));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelNotTokenOwner.selector, id, bob));
+        vm.prank(bob);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+    }
+
+    function test_Reveal_RevertWhen_TokenDoesNotExist() public {
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 7));
+        models.revealFingerprints(7, _oneReveal("k", "r"), new bytes32[](0), new bool[](0));
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 7));
+        models.fingerprintRevealed(7, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 7));
+        models.revealedFingerprintCount(7);
+    }
+
+    function test_Reveal_RevertWhen_Empty() public {
+        (uint256 id,, StandardMerkleTree.Tree memory tree) = _committed(4);
+        bytes32[] memory proof = new bytes32[](1);
+        proof[0] = tree.root(); // OpenZeppelin's "valid" empty multiproof
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelEmptyReveal.selector, id));
+        vm.prank(alice);
+        models.revealFingerprints(id, new IModelNFT.FingerprintReveal[](0), proof, new bool[](0));
+    }
+
+    function test_Reveal_RevertWhen_AlreadyRevealed() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(6);
+        _reveal(id, all, tree, _ids(1, 4, 5));
+        (IModelNFT.FingerprintReveal[] memory again, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, _ids(0, 4, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(all[4]))
+        );
+        vm.prank(alice);
+        models.revealFingerprints(id, again, mp.proof, mp.proofFlags);
+        assertEq(models.revealedFingerprintCount(id), 3);
+    }
+
+    function test_Reveal_RevertWhen_ListedTwice() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all,) = _committed(4);
+        IModelNFT.FingerprintReveal[] memory twice = new IModelNFT.FingerprintReveal[](2);
+        (twice[0], twice[1]) = (all[2], all[2]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(all[2]))
+        );
+        vm.prank(alice);
+        models.revealFingerprints(id, twice, new bytes32[](0), new bool[](1));
+    }
+
+    function test_Reveal_RevertWhen_ProofDoesNotMatch() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(8);
+        (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, _ids(6, 1, 2));
+        bytes memory err = abi.encodeWithSelector(IModelNFT.ModelInvalidFingerprintProof.selector, id, tree.root());
+        vm.startPrank(alice);
+        // A changed response, a wrong salt, a changed key: each leads to another root.
+        reveals[1].response = "another response";
+        vm.expectRevert(err);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+        (reveals, mp) = _plan(all, tree, _ids(6, 1, 2));
+        reveals[0].salt = keccak256("wrong salt");
+        vm.expectRevert(err);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+        (reveals, mp) = _plan(all, tree, _ids(6, 1, 2));
+        reveals[2].key = string.concat(reveals[2].key, " ");
+        vm.expectRevert(err);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+        vm.stopPrank();
+        assertEq(models.revealedFingerprintCount(id), 0, "a failed reveal records nothing");
+    }
+
+    /// @dev Any subset reveals, once; the rest stay unrevealed and reveal later; a stranger's
+    /// fingerprint never passes.
+    function testFuzz_Reveal_Subsets(bytes32 seed, uint8 size, uint64 mask) public {
+        uint256 n = bound(size, 1, 24);
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) =
+            _committedWith(n, seed);
+        uint256 m = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            if (mask >> i & 1 == 1) ++m;
+        }
+        uint256[] memory first = new uint256[](m == 0 ? 1 : m);
+        uint256[] memory rest = new uint256[](m == 0 ? n - 1 : n - m);
+        (uint256 a, uint256 b) = (0, 0);
+        for (uint256 i = 0; i < n; ++i) {
+            bool pick = m == 0 ? i == 0 : mask >> i & 1 == 1;
+            if (pick) first[a++] = i;
+            else rest[b++] = i;
+        }
+
+        // A foreign fingerprint in place of a committed one is refused.
+        (IModelNFT.FingerprintReveal[] memory forged, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, first);
+        forged[0].salt = keccak256(abi.encode(seed, "forged"));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelInvalidFingerprintProof.selector, id, tree.root()));
+        vm.prank(alice);
+        models.revealFingerprints(id, forged, mp.proof, mp.proofFlags);
+
+        _reveal(id, all, tree, first);
+        assertEq(models.revealedFingerprintCount(id), first.length);
+        (IModelNFT.FingerprintReveal[] memory again, StandardMerkleTree.MultiProof memory mp2) =
+            _plan(all, tree, first);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(again[0]))
+        );
+        vm.prank(alice);
+        models.revealFingerprints(id, again, mp2.proof, mp2.proofFlags);
+        if (rest.length > 0) _reveal(id, all, tree, rest);
+        assertEq(models.revealedFingerprintCount(id), n);
+    }
+
+    function test_Gas_Reveal() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(64);
+        uint256[] memory one = new uint256[](1);
+        one[0] = 17;
+        _reveal(id, all, tree, one);
+        console.log("ModelNFT.revealFingerprints, 1 of 64, gas:", vm.lastCallGas().gasTotalUsed);
+        uint256[] memory eight = new uint256[](8);
+        for (uint256 i = 0; i < 8; ++i) {
+            eight[i] = 7 * i + 1;
+        }
+        _reveal(id, all, tree, eight);
+        console.log("ModelNFT.revealFingerprints, 8 of 64, gas:", vm.lastCallGas().gasTotalUsed);
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    function _digest(IModelNFT.FingerprintReveal memory r) internal pure returns (bytes32) {
+        return keccak256(abi.encode(r.salt, r.key, r.response));
+    }
+
+    function _oneReveal(string memory key, string memory response)
+        internal
+        pure
+        returns (IModelNFT.FingerprintReveal[] memory reveals)
+    {
+        reveals = new IModelNFT.FingerprintReveal[](1);
+        reveals[0] = IModelNFT.FingerprintReveal(keccak256("salt"), key, response);
+    }
+
+    function _committed(uint256 n)
+        internal
+        returns (uint256, IModelNFT.FingerprintReveal[] memory, StandardMerkleTree.Tree memory)
+    {
+        return _committedWith(n, keccak256("fingerprint set"));
+    }
+
+    /// @dev Mints a model to alice and commits `n` salted fingerprints as its OML root.
+    function _committedWith(uint256 n, bytes32 seed)
+        internal
+        returns (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree)
+    {
+        all = new IModelNFT.FingerprintReveal[](n);
+        bytes32[] memory digests = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            all[i] = IModelNFT.FingerprintReveal(
+                keccak256(abi.encode(seed, i)),
+                string.concat("secret key number ", vm.toString(i)),
+                string.concat(" response", vm.toString(i % 3))
+            );
+            digests[i] = _digest(all[i]);
+        }
+        tree = StandardMerkleTree.build(digests);
+        id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
+        vm.prank(alice);
+        models.commitFingerprint(id, IModelNFT.FingerprintKind.OML, tree.root(), "");
+    }
+
+    /// @dev The reveals of `indices`, in the order the multiproof consumes them, and the multiproof.
+    function _plan(
+        IModelNFT.FingerprintReveal[] memory all,
+        StandardMerkleTree.Tree memory tree,
+        uint256[] memory indices
+    ) internal pure returns (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) {
+        mp = StandardMerkleTree.multiProof(tree, indices);
+        reveals = new IModelNFT.FingerprintReveal[](mp.leaves.length);
+        for (uint256 i = 0; i < mp.leaves.length; ++i) {
+            for (uint256 j = 0; j < all.length; ++j) {
+                // A copy: tests alter their reveals, never the committed set.
+                if (_digest(all[j]) == mp.leaves[i]) {
+                    reveals[i] = IModelNFT.FingerprintReveal(all[j].salt, all[j].key, all[j].response);
+                }
+            }
+        }
+    }
+
+    function _reveal(
+        uint256 id,
+        IModelNFT.FingerprintReveal[] memory all,
+        StandardMerkleTree.Tree memory tree,
+        uint256[] memory indices
+    ) internal {
+        (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, indices);
+        vm.prank(alice);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+    }
 
     function _ids(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory ids) {
         ids = new uint256[](3);

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -23,4 +26,27 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def build_dir_atomic(path: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield an empty folder beside ``path`` to fill; on success it is renamed to ``path``.
+
+    Readers see no folder or the whole one: if the block raises (or the process dies),
+    ``path`` is untouched and the scratch folder is removed (or left as ``.<name>.*.tmp``).
+    An existing ``path`` is replaced only with ``replace``; an empty one always is.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        scratch.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; give it the mode mkdir would
+        yield scratch
+        if path.is_dir() and (replace or not any(path.iterdir())):
+            shutil.rmtree(path)
+        os.rename(scratch, path)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
         raise

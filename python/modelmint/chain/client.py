@@ -39,6 +39,11 @@ _FIXES = {
     "ModelUnknownDataset": "pass token ids of registered datasets as --dataset",
     "ModelNotTokenOwner": "send from the key that owns the token (--keystore)",
     "InvalidIpfsURI": "metadata must be an ipfs://<CIDv1 base32 sha2-256> URI",
+    "ModelFingerprintAlreadyCommitted": "a fingerprint kind is committed once per model; reveal from that commitment",
+    "ModelFingerprintNotCommitted": "commit fingerprints first with `modelmint fingerprint oml commit`",
+    "ModelFingerprintAlreadyRevealed": "that fingerprint is public already; reveal one that is not",
+    "ModelInvalidFingerprintProof": "these fingerprints or salts are not the ones committed on this token; "
+    "use the secrets file that `oml commit` wrote for it",
 }
 
 

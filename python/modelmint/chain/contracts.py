@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
+from eth_utils import is_address, to_checksum_address
 from web3.logs import DISCARD
 
 from modelmint.chain import deployments
-from modelmint.chain.client import Chain, Sent
-from modelmint.errors import ChainError
+from modelmint.chain.artifacts import load_artifact
+from modelmint.chain.client import Chain, Sent, guard
+from modelmint.errors import ChainError, InputError
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,32 @@ class DatasetContract:
 
     def __init__(self, chain: Chain, deployment: deployments.Deployment | None = None) -> None:
         self.chain = chain
-        self.deployment = deployment or deployments.load(chain)
+        self.deployment: deployments.Deployment | None = deployment or deployments.load(chain)
         self.contract = deployments.contract(chain, self.deployment, self.NAME)
         self.address: str = self.contract.address
 
+    @classmethod
+    def at(cls, chain: Chain, address: str) -> DatasetContract:
+        """A client of the DatasetNFT at ``address``, which need not be this project's
+        deployment: how a third party checks a proof that names its contract.
+
+        Raises:
+            InputError: ``address`` is not an Ethereum address.
+            ChainError: there is no contract at ``address`` on this chain.
+        """
+        checksummed = checked_address(address)
+        if not guard(lambda: chain.w3.eth.get_code(checksummed), chain.url):
+            raise ChainError(f"there is no contract at {checksummed} on chain {chain.chain_id}", "check the address and --rpc-url")
+        client = cls.__new__(cls)
+        client.chain = chain
+        client.deployment = None
+        client.contract = chain.w3.eth.contract(address=checksummed, abi=load_artifact(cls.NAME).abi)
+        client.address = checksummed
+        return client
+
     def mint(self, to: str, root: bytes, count: int, metadata_uri: str, predecessor_id: int = 0) -> Minted:
         fns = self.contract.functions
+        to = checked_address(to)
         if predecessor_id:
             fn = fns.mintVersion(to, root, count, metadata_uri, predecessor_id)
         else:
@@ -75,6 +99,168 @@ class DatasetContract:
     def multi_verify(self, token_id: int, hashes: list[bytes], proof: list[bytes], flags: list[bool]) -> bool:
         fn = self.contract.functions.multiVerifyDatapoints(token_id, hashes, proof, flags)
         return bool(self.chain.call(fn))
+
+    def verify_calldata(self, token_id: int, datapoint_hash: bytes, proof: list[bytes]) -> str:
+        """The ABI-encoded ``verifyDatapoint`` call, for ``eth_call`` from any client."""
+        return str(self.contract.encode_abi("verifyDatapoint", args=[token_id, datapoint_hash, proof]))
+
+    def multi_verify_calldata(self, token_id: int, hashes: list[bytes], proof: list[bytes], flags: list[bool]) -> str:
+        """The ABI-encoded ``multiVerifyDatapoints`` call, for ``eth_call`` from any client."""
+        return str(self.contract.encode_abi("multiVerifyDatapoints", args=[token_id, hashes, proof, flags]))
+
+
+
+class FingerprintKind(IntEnum):
+    """``IModelNFT.FingerprintKind``: HuRef weight invariants, OML trained-in pairs."""
+
+    HuRef = 0
+    OML = 1
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    token_id: int
+    owner: str
+    weights_root: bytes
+    parent_id: int
+    dataset_ids: tuple[int, ...]
+    minted_at: int
+    metadata_uri: str
+
+
+@dataclass(frozen=True)
+class FingerprintRecord:
+    kind: FingerprintKind
+    commitment: bytes  # 32 zero bytes when none is committed
+    committed_at: int
+    uri: str
+
+    @property
+    def committed(self) -> bool:
+        return self.committed_at != 0
+
+
+@dataclass(frozen=True)
+class RevealedFingerprint:
+    """An OML fingerprint made public by ``revealFingerprints`` (``digest`` is its committed value)."""
+
+    salt: bytes
+    key: str
+    response: str
+    digest: bytes = b""
+    tx_hash: str = ""
+    block: int = 0
+
+
+@dataclass(frozen=True)
+class MintLog:
+    """Where a token was minted: from the contract's mint event."""
+
+    token_id: int
+    tx_hash: str
+    block: int
+
+
+class ModelContract:
+    """ModelNFT: one token per weights root, with its parent model, datasets and fingerprints."""
+
+    NAME = "ModelNFT"
+
+    def __init__(self, chain: Chain, deployment: deployments.Deployment | None = None) -> None:
+        self.chain = chain
+        self.deployment = deployment or deployments.load(chain)
+        self.contract = deployments.contract(chain, self.deployment, self.NAME)
+        self.address: str = self.contract.address
+
+    def mint(
+        self, to: str, weights_root: bytes, metadata_uri: str, parent_id: int = 0, dataset_ids: Sequence[int] = ()
+    ) -> Minted:
+        fn = self.contract.functions.mint(to, weights_root, metadata_uri, parent_id, list(dataset_ids))
+        return _minted(self.chain.send(fn), self.contract.events.ModelMinted())
+
+    def check_lineage(self, to: str, parent_id: int, dataset_ids: Sequence[int]) -> None:
+        """Run a mint with this lineage as a view call, so an unknown parent or dataset fails
+        (decoded) before a model is hashed; the root and URI are placeholders no model has."""
+        placeholder_uri = "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # the empty file
+        fn = self.contract.functions.mint(to, b"\xff" * 32, placeholder_uri, parent_id, list(dataset_ids))
+        self.chain.call(fn)
+
+    def token_of_weights(self, weights_root: bytes) -> int:
+        return int(self.chain.call(self.contract.functions.tokenOfWeights(weights_root)))
+
+    def exists(self, token_id: int) -> bool:
+        return bool(self.chain.call(self.contract.functions.exists(token_id)))
+
+    def record(self, token_id: int) -> ModelRecord:
+        raw = self.chain.call(self.contract.functions.model(token_id))
+        return ModelRecord(
+            token_id=token_id,
+            owner=self.chain.call(self.contract.functions.ownerOf(token_id)),
+            weights_root=bytes(raw[0]),
+            parent_id=int(raw[2]),
+            dataset_ids=tuple(int(i) for i in raw[5]),
+            minted_at=int(raw[3]),
+            metadata_uri=self.chain.call(self.contract.functions.tokenURI(token_id)),
+        )
+
+    def total_minted(self) -> int:
+        return int(self.chain.call(self.contract.functions.totalMinted()))
+
+    def fingerprint(self, token_id: int, kind: FingerprintKind) -> FingerprintRecord:
+        raw = self.chain.call(self.contract.functions.fingerprint(token_id, int(kind)))
+        return FingerprintRecord(FingerprintKind(kind), bytes(raw[0]), int(raw[1]), str(raw[2]))
+
+    def commit_fingerprint(self, token_id: int, kind: FingerprintKind, commitment: bytes, uri: str = "") -> Sent:
+        return self.chain.send(self.contract.functions.commitFingerprint(token_id, int(kind), commitment, uri))
+
+    def reveal_fingerprints(
+        self, token_id: int, reveals: Sequence[RevealedFingerprint], proof: Sequence[bytes], flags: Sequence[bool]
+    ) -> Sent:
+        """``revealFingerprints``: ``reveals`` in the order the multiproof consumes them."""
+        items = [(r.salt, r.key, r.response) for r in reveals]
+        return self.chain.send(self.contract.functions.revealFingerprints(token_id, items, list(proof), list(flags)))
+
+    def fingerprint_revealed(self, token_id: int, digest: bytes) -> bool:
+        return bool(self.chain.call(self.contract.functions.fingerprintRevealed(token_id, digest)))
+
+    def revealed_fingerprints(self, token_id: int) -> list[RevealedFingerprint]:
+        """Every OML fingerprint revealed for ``token_id``, oldest first, from the contract's events."""
+        from_block = self.deployment.contracts[self.NAME].block
+        event = self.contract.events.FingerprintRevealed()
+        logs = guard(
+            lambda: event.get_logs(from_block=from_block, argument_filters={"tokenId": token_id}), self.chain.url
+        )
+        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        return [
+            RevealedFingerprint(
+                bytes(log["args"]["salt"]),
+                str(log["args"]["key"]),
+                str(log["args"]["response"]),
+                bytes(log["args"]["digest"]),
+                log["transactionHash"].to_0x_hex(),
+                int(log["blockNumber"]),
+            )
+            for log in logs
+        ]
+
+
+def mint_logs(client: DatasetContract | ModelContract) -> dict[int, MintLog]:
+    """Every mint of a registry since its deployment, by token id (one ``eth_getLogs`` call)."""
+    event = {"DatasetNFT": "DatasetMinted", "ModelNFT": "ModelMinted"}[client.NAME]
+    from_block = client.deployment.contracts[client.NAME].block
+    logs = guard(lambda: client.contract.events[event]().get_logs(from_block=from_block), client.chain.url)
+    found = (MintLog(int(log["args"]["tokenId"]), log["transactionHash"].to_0x_hex(), log["blockNumber"]) for log in logs)
+    return {m.token_id: m for m in found}
+
+def checked_address(address: str) -> str:
+    """The checksummed form of an address given in any case.
+
+    Raises:
+        InputError: ``address`` is not a 0x-prefixed 20-byte hex address.
+    """
+    if not isinstance(address, str) or not is_address(address):
+        raise InputError(f"{address!r} is not an Ethereum address", "give a 0x-prefixed 20-byte hex address")
+    return to_checksum_address(address)
 
 
 def _minted(sent: Sent, event: Any) -> Minted:

@@ -17,6 +17,10 @@ from rich.text import Text
 from modelmint import __version__
 from modelmint.cli import chain as chain_commands
 from modelmint.cli import dataset as dataset_commands
+from modelmint.cli import fingerprint as fingerprint_commands
+from modelmint.cli import model as model_commands
+from modelmint.cli import records as record_commands
+from modelmint.cli import train as train_commands
 from modelmint.cli._common import err_console
 from modelmint.errors import ModelmintError
 from modelmint.home import Home
@@ -31,6 +35,11 @@ app = typer.Typer(
 )
 chain_commands.register(app)
 app.add_typer(dataset_commands.app, name="dataset")
+app.add_typer(model_commands.app, name="model")
+record_commands.register(app)
+train_commands.register(model_commands.app)
+app.add_typer(fingerprint_commands.app, name="fingerprint")
+fingerprint_commands.register(app)
 
 
 def _version(value: bool) -> None:
@@ -59,10 +68,11 @@ def main() -> None:
     except ModelmintError as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(1)
-    except click.ClickException as exc:  # usage errors: click's own message and exit code 2
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (click.ClickException, typer.TyperException) as exc:  # usage errors: click's message, exit code 2
+        # typer 0.29 parses with its own copy of click, whose exceptions derive from TyperException.
+        exc.show()  # type: ignore[union-attr]
+        sys.exit(exc.exit_code)  # type: ignore[union-attr]
+    except (click.Abort, typer.Abort, KeyboardInterrupt):
         err_console.print("[bold red]interrupted[/]")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

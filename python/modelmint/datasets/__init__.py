@@ -1,9 +1,11 @@
 """Datasets read as datapoints and hashed for commitment.
 
-A dataset is a JSONL, CSV or Parquet file, or a folder of files. Each reader turns it into
-datapoints with canonical bytes (rules in docs/hashing.md) in a fixed order;
-:func:`hash_dataset` gives their SHA-256 for the Merkle tree, and
-:func:`iter_datapoint_hashes` is the same routine as a stream, for verifying.
+A dataset is a JSONL, CSV or Parquet file, a folder of files, a Hugging Face ``datasets``
+folder written by ``save_to_disk``, or several shard files of one format. Each reader turns
+it into datapoints with canonical bytes (rules in docs/hashing.md) in a fixed order;
+:func:`hash_dataset` (:func:`hash_shards`) gives their SHA-256 for the Merkle tree, and
+:func:`iter_datapoint_hashes` (:func:`iter_shard_hashes`) is the same routine as a stream,
+for verifying.
 """
 
 from modelmint.datasets._digest import (
@@ -17,15 +19,29 @@ from modelmint.datasets._digest import (
     scheme_of,
 )
 from modelmint.datasets._progress import Progress
+from modelmint.datasets._shards import (
+    SHARD_FORMATS,
+    SHARD_SCHEME,
+    hash_shards,
+    iter_shard_hashes,
+    shard_order_key,
+    shards_input_size,
+)
 
 __all__ = [
     "FORMATS",
+    "SHARD_FORMATS",
+    "SHARD_SCHEME",
     "DatasetDigest",
     "Progress",
     "detect_format",
     "hash_dataset",
+    "hash_shards",
     "input_size",
     "iter_datapoint_hashes",
     "iter_datapoints",
+    "iter_shard_hashes",
     "scheme_of",
+    "shard_order_key",
+    "shards_input_size",
 ]

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from pathlib import Path
 
 from modelmint.datasets._folder import hash_folder, list_files, read_folder
+from modelmint.datasets._hf import is_hf_dataset, list_arrow_files
+from modelmint.datasets._pieces import Hashed
 from modelmint.datasets._progress import Meter, Progress
 from modelmint.errors import InputError
 from modelmint.hashing import MerkleTree, sha256
 
-FORMATS = ("jsonl", "csv", "parquet", "folder")
+FORMATS = ("jsonl", "csv", "parquet", "folder", "hf-datasets")
 """The dataset formats, named as in scheme ids (``modelmint.<format>.v1``)."""
 
 _SUFFIXES = {
@@ -25,6 +30,8 @@ _SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+
+_FOLDER_FORMATS = ("folder", "hf-datasets")
 
 Reader = Callable[[Path, Meter], Iterator[tuple[str, bytes]]]
 
@@ -39,12 +46,15 @@ class DatasetDigest:
         count: the number of datapoints.
         hashes: the datapoints' SHA-256 in dataset order, ``count * 32`` bytes; this is
             also the leaf list file.
+        shards: for a dataset of several shard files, each shard's name and datapoint
+            count in dataset order; empty otherwise.
     """
 
     format: str
     scheme: str
     count: int
     hashes: bytes
+    shards: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.count < 1 or len(self.hashes) != 32 * self.count:
@@ -65,7 +75,8 @@ def scheme_of(fmt: str) -> str:
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
-    """Returns the format of a dataset: ``folder`` for a directory, else by extension.
+    """Returns the format of a dataset: ``hf-datasets`` for a folder saved by Hugging Face
+    ``save_to_disk``, ``folder`` for any other directory, else by extension.
 
     Raises:
         InputError: the path does not exist or cannot be read, or its extension is not
@@ -73,7 +84,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     """
     p = Path(path)
     if _is_dir(p):
-        return "folder"
+        return "hf-datasets" if is_hf_dataset(p) else "folder"
     fmt = _SUFFIXES.get(p.suffix.lower())
     if fmt is None:
         raise InputError(
@@ -88,6 +99,8 @@ def input_size(path: str | os.PathLike[str], fmt: str | None = None) -> int:
     p, fmt = _resolve(path, fmt)
     if fmt == "folder":
         return sum(f.size for f in list_files(p))
+    if fmt == "hf-datasets":
+        return sum(f.size for f in list_arrow_files(p))
     return p.stat().st_size
 
 
@@ -119,30 +132,47 @@ def iter_datapoint_hashes(
         InputError: as :func:`iter_datapoints`.
     """
     p, fmt = _resolve(path, fmt)
-    meter = Meter(progress)
-    if fmt == "folder":
-        return _non_empty(p, hash_folder(p, meter))  # streams files instead of loading them
-    return _non_empty(p, ((label, sha256(data)) for label, data in _reader(fmt)(p, meter)))
+    return _non_empty(p, _labelled(_hash_blocks(p, fmt, Meter(progress))))
+
+
+def iter_hash_blocks(path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None) -> Iterator[bytes]:
+    """Yields the datapoints' SHA-256 in dataset order, 32 bytes each, in blocks of any size.
+
+    The same hashes as :func:`iter_datapoint_hashes`, without naming each datapoint: the
+    quicker way to hash a large dataset. Checks as :func:`iter_datapoints`, except that an
+    empty dataset yields nothing.
+    """
+    p, fmt = _resolve(path, fmt)
+    return (block.hashes for block in _hash_blocks(p, fmt, Meter(progress)))
 
 
 def hash_dataset(path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None) -> DatasetDigest:
-    """Hashes every datapoint of a dataset.
+    """Hashes every datapoint of a dataset, on every core.
+
+    Memory is the digest's 32 bytes a datapoint and a few MiB a core, whatever the size of
+    the dataset.
 
     Args:
         path: a .jsonl, .csv or .parquet file, or a folder.
         fmt: one of :data:`FORMATS`; detected from the path when None. ``folder`` with a
             file path reads that file as a one-datapoint folder dataset.
-        progress: called with the input bytes consumed, about once a MiB; the calls sum
-            to :func:`input_size`.
+        progress: called in this thread with the input bytes consumed, every MiB or few
+            MiB; the calls sum to :func:`input_size`.
 
     Raises:
         InputError: as :func:`iter_datapoints`.
     """
     p, fmt = _resolve(path, fmt)
-    hashes = bytearray()
-    for _, h in iter_datapoint_hashes(p, fmt, progress):
-        hashes += h
-    return DatasetDigest(format=fmt, scheme=scheme_of(fmt), count=len(hashes) // 32, hashes=bytes(hashes))
+    # The hashes wait on disk, not in memory, until they are read back as one bytes object:
+    # 32 bytes a datapoint at the peak, never twice that.
+    with tempfile.TemporaryFile() as spill:
+        for block in iter_hash_blocks(p, fmt, progress):
+            spill.write(block)
+        if spill.tell() == 0:
+            raise _no_datapoints(p)
+        spill.seek(0)
+        hashes = spill.read()
+    return DatasetDigest(format=fmt, scheme=scheme_of(fmt), count=len(hashes) // 32, hashes=hashes)
 
 
 def _resolve(path: str | os.PathLike[str], fmt: str | None) -> tuple[Path, str]:
@@ -152,8 +182,11 @@ def _resolve(path: str | os.PathLike[str], fmt: str | None) -> tuple[Path, str]:
     if fmt not in FORMATS:
         raise InputError(f"unknown dataset format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     # A single file may be read as a one-file folder dataset, to check it against one.
-    if _is_dir(p) and fmt != "folder":
+    is_dir = _is_dir(p)
+    if is_dir and fmt not in _FOLDER_FORMATS:
         raise InputError(f"{p} is a folder, not a {fmt} dataset", "give the format that fits the path, or leave it out")
+    if not is_dir and fmt == "hf-datasets":
+        raise InputError(f"{p} is a file, not a {fmt} dataset (a folder)", "give the folder save_to_disk wrote")
     return p, fmt
 
 
@@ -186,7 +219,49 @@ def _reader(fmt: str) -> Reader:
         from modelmint.datasets._parquet import read_parquet  # pyarrow takes a while to import
 
         return read_parquet
+    if fmt == "hf-datasets":
+        from modelmint.datasets._hf import read_hf_dataset
+
+        return read_hf_dataset
     return read_folder
+
+
+def _hash_blocks(p: Path, fmt: str, meter: Meter) -> Iterator[Hashed]:
+    """The datapoints' hashes: on every core for the formats that split (JSONL, CSV and
+    Parquet files in worker processes, folders in threads), else hashed here as the
+    format's reader yields them."""
+    if fmt == "jsonl":
+        from modelmint.datasets._jsonl import hash_jsonl
+
+        return hash_jsonl(p, meter)
+    if fmt == "csv":
+        from modelmint.datasets._csv import hash_csv
+
+        return hash_csv(p, meter)
+    if fmt == "parquet":
+        from modelmint.datasets._parquet import hash_parquet
+
+        return hash_parquet(p, meter)
+    if fmt == "folder":
+        return hash_folder(p, meter)
+    return _hash_each(_reader(fmt)(p, meter))
+
+
+def _hash_each(datapoints: Iterator[tuple[str, bytes]], batch: int = 4096) -> Iterator[Hashed]:
+    while chunk := list(islice(datapoints, batch)):
+        labels = [label for label, _ in chunk]
+        yield Hashed(b"".join(sha256(data) for _, data in chunk), partial(iter, labels))
+
+
+def _labelled(blocks: Iterator[Hashed]) -> Iterator[tuple[str, bytes]]:
+    for block in blocks:
+        hashes = block.hashes
+        for start, label in enumerate(block.labels()):
+            yield label, hashes[32 * start : 32 * start + 32]
+
+
+def _no_datapoints(p: Path) -> InputError:
+    return InputError(f"{p} holds no datapoints", "a dataset needs at least one datapoint to commit to")
 
 
 def _non_empty(p: Path, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
@@ -195,4 +270,4 @@ def _non_empty(p: Path, items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[st
         empty = False
         yield item
     if empty:
-        raise InputError(f"{p} holds no datapoints", "a dataset needs at least one datapoint to commit to")
+        raise _no_datapoints(p)

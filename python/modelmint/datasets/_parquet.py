@@ -3,26 +3,36 @@
 Arrow types map to JSON as docs/hashing.md tabulates; every mapping depends only on the
 column's type and the stored value, never on the writer or the pyarrow version. A column
 is converted to Python values one row group at a time, so memory follows the largest row
-group, not the file.
+group, not the file. Hashing spreads row groups over worker processes (:mod:`._pieces`).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.types as pt
 
+from modelmint.datasets._pieces import (
+    FileState,
+    Hashed,
+    changed_error,
+    check_unchanged,
+    file_state,
+    run_in_order,
+    workers_for,
+)
 from modelmint.datasets._progress import Meter
 from modelmint.errors import InputError
-from modelmint.hashing import canonical_json
+from modelmint.hashing import canonical_json, sha256
 
 Convert = Callable[[Any], Any]
 """Maps one non-null Python value (from ``to_pylist`` of the storage type) to JSON."""
@@ -31,6 +41,7 @@ _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _EPOCH = dt.datetime(1970, 1, 1)
 _DAY_MS = 86_400_000
+_TASK_ROWS = 16_384  # rows a worker hashes at least per task: row groups are batched up to it
 
 
 def read_parquet(path: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
@@ -42,26 +53,101 @@ def read_parquet(path: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
             a value outside its mapping (an unsafe integer, a non-finite float, a date
             outside years 1-9999).
     """
+    state = file_state(path)
+    parquet = _open(path)
+    for row, data in enumerate(arrow_rows(parquet.schema_arrow, _row_groups(parquet, path, meter), str(path)), 1):
+        yield f"row {row}", data
+    check_unchanged(path, state)
+
+
+def hash_parquet(path: Path, meter: Meter) -> Iterator[Hashed]:
+    """Yields the SHA-256 of every row, row groups hashed in parallel where there are
+    enough rows to pay for starting the workers.
+
+    Raises:
+        InputError: as :func:`read_parquet`.
+    """
+    state = file_state(path)
+    metadata = _open(path).metadata
+    total = metadata.num_rows
+    tasks: list[tuple[str, FileState, int, int]] = []
+    rows: list[int] = []
+    for group in range(metadata.num_row_groups):
+        if not tasks or rows[-1] >= _TASK_ROWS:
+            tasks.append((str(path), state, group, group + 1))
+            rows.append(0)
+        else:
+            tasks[-1] = (*tasks[-1][:3], group + 1)
+        rows[-1] += metadata.row_group(group).num_rows
+    done = reported = 0
+    for count, hashes in zip(rows, run_in_order(hash_row_groups, tasks, workers_for(state.size)), strict=True):
+        if hashes is None:  # read it all here, which raises the error with its row number
+            check_unchanged(path, state)
+            for _ in read_parquet(path, Meter(None)):
+                pass
+            raise changed_error(path)
+        yield Hashed(hashes, partial(_labels, done + 1, count))
+        done += count
+        # Parquet has no byte offset per row: report the file in proportion to rows read.
+        share = state.size * done // total if total else state.size
+        meter(share - reported)
+        reported = share
+    meter(state.size - reported)
+    check_unchanged(path, state)
+    meter.flush()
+
+
+def hash_row_groups(path: str, state: FileState, first: int, stop: int) -> bytes:
+    """Returns the SHA-256 of the rows of row groups ``first .. stop - 1``, concatenated.
+
+    Runs in worker processes; numbers rows in messages from the first group's first row.
+    """
+    with open(path, "rb") as f:
+        if FileState.of(os.fstat(f.fileno())) != state:
+            raise changed_error(path)
+        parquet = _open(f)
+        groups = (_read_group(parquet, path, group) for group in range(first, stop))
+        return b"".join(sha256(data) for data in arrow_rows(parquet.schema_arrow, groups, path))
+
+
+def _open(source: Path | BinaryIO) -> pq.ParquetFile:
     try:
-        parquet = pq.ParquetFile(path)
-        schema = parquet.schema_arrow
+        return pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as e:
-        raise InputError(f"{path} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet") from None
+        name = source if isinstance(source, Path) else source.name  # type: ignore[union-attr]
+        raise InputError(f"{name} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet") from None
+
+
+def _read_group(parquet: pq.ParquetFile, path: Path | str, group: int) -> pa.Table:
+    try:
+        return parquet.read_row_group(group)
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{path} row group {group} cannot be read ({e})", "check that the file is complete and not corrupt") from None
+
+
+def _labels(first_row: int, count: int) -> Iterator[str]:
+    return (f"row {first_row + k}" for k in range(count))
+
+
+def arrow_rows(schema: pa.Schema, tables: Iterable[pa.Table], where: str) -> Iterator[bytes]:
+    """Yields the canonical bytes of every row of ``tables``, all of ``schema``, in order.
+
+    The one implementation of the Parquet type mapping, shared by every format whose rows
+    are Arrow data (Parquet, Hugging Face ``datasets``). ``where`` starts error messages.
+
+    Raises:
+        InputError: the schema has no columns, repeats a column or struct field name, or
+            has a type with no JSON mapping, or a value is outside its mapping.
+    """
     names = schema.names
     if not names:
-        raise InputError(f"{path} has no columns", "write at least one column")
-    _check_unique(names, f"{path}: column")
-    plans = [_plan(field.type, f"{path}: column {field.name!r}") for field in schema]
-    size = path.stat().st_size
-    total_rows = parquet.metadata.num_rows
-    reported = row = 0
-    for group in range(parquet.num_row_groups):
-        try:
-            table = parquet.read_row_group(group)
-        except (pa.ArrowException, OSError) as e:
-            raise InputError(f"{path} row group {group} cannot be read ({e})", "check that the file is complete and not corrupt") from None
+        raise InputError(f"{where} has no columns", "write at least one column")
+    _check_unique(names, f"{where}: column")
+    plans = [_plan(field.type, f"{where}: column {field.name!r}") for field in schema]
+    row = 0
+    for table in tables:
         columns = [
-            _column_values(table.column(i), storage, convert, row, f"{path}: column {names[i]!r}")
+            _column_values(table.column(i), storage, convert, row, f"{where}: column {names[i]!r}")
             for i, (storage, convert) in enumerate(plans)
         ]
         for values in zip(*columns, strict=True):
@@ -69,10 +155,19 @@ def read_parquet(path: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
             try:
                 data = canonical_json(dict(zip(names, values, strict=True)))
             except InputError as e:
-                raise InputError(f"{path} row {row}: {e.problem}", e.fix) from None
-            yield f"row {row}", data
+                raise InputError(f"{where} row {row}: {e.problem}", e.fix) from None
+            yield data
+
+
+def _row_groups(parquet: pq.ParquetFile, path: Path, meter: Meter) -> Iterator[pa.Table]:
+    size = path.stat().st_size
+    total_rows = parquet.metadata.num_rows
+    reported = rows = 0
+    for group in range(parquet.num_row_groups):
+        yield _read_group(parquet, path, group)  # resumed once the group's rows are consumed
+        rows += parquet.metadata.row_group(group).num_rows
         # Parquet has no byte offset per row: report the file in proportion to rows read.
-        done = size * row // total_rows if total_rows else size
+        done = size * rows // total_rows if total_rows else size
         meter(done - reported)
         reported = done
     meter(size - reported)

@@ -2,7 +2,8 @@
 
 The rules are specified in docs/hashing.md; this package is their one implementation:
 canonical bytes and SHA-256 of a datapoint (:mod:`.canonical`), the OpenZeppelin-compatible
-tree, proofs, multiproofs and the leaf list file (:mod:`.merkle`).
+tree, proofs, multiproofs and the leaf list file (:mod:`.merkle`), and the tree written as
+OpenZeppelin's dump (:mod:`.oz_dump`).
 """
 
 from modelmint.hashing.canonical import (
@@ -21,6 +22,7 @@ from modelmint.hashing.merkle import (
     leaf_hash,
     node_hash,
 )
+from modelmint.hashing.oz_dump import standard_tree_dump, write_standard_tree_dump
 
 __all__ = [
     "MAX_SAFE_INTEGER",
@@ -35,4 +37,6 @@ __all__ = [
     "node_hash",
     "sha256",
     "sha256_file",
+    "standard_tree_dump",
+    "write_standard_tree_dump",
 ]

@@ -4,15 +4,23 @@ A datapoint that is a JSON value is hashed as its RFC 8785 (JCS) serialisation, 
 files that differ only in whitespace, key order or number spelling (``1.0`` vs ``1``)
 commit to the same hashes. docs/hashing.md states the rules; this module is their only
 implementation.
+
+Two routes give the same bytes. The general one is the ``rfc8785`` package, in Python. The
+fast one is the standard library's C JSON parser and encoder, for the values where their
+output is RFC 8785's by construction (the notes above ``_NotFast`` say why); a value
+outside them, or any error, goes the general way, which also words the errors. Tests check
+that the two routes agree.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import rfc8785
 
@@ -39,18 +47,32 @@ def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> by
     Raises:
         InputError: the file cannot be read.
     """
+    try:
+        with open(path, "rb") as f:
+            return sha256_stream(f, progress)[0]
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable") from None
+
+
+def sha256_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> tuple[bytes, int]:
+    """Returns the SHA-256 of the rest of a binary stream and the number of bytes read.
+
+    Reads 1 MiB at a time into one buffer; hashlib releases the GIL on blocks that size,
+    so threads hashing files run on all cores.
+
+    Raises:
+        OSError: the stream cannot be read.
+    """
     digest = hashlib.sha256()
     buffer = bytearray(_CHUNK)
     view = memoryview(buffer)
-    try:
-        with open(path, "rb") as f:
-            while n := f.readinto(buffer):
-                digest.update(view[:n])
-                if progress is not None:
-                    progress(n)
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable") from None
-    return digest.digest()
+    total = 0
+    while n := stream.readinto(buffer):
+        digest.update(view[:n])
+        total += n
+        if progress is not None:
+            progress(n)
+    return digest.digest(), total
 
 
 def canonical_json(value: Any) -> bytes:
@@ -64,6 +86,11 @@ def canonical_json(value: Any) -> bytes:
             ±(2^53 − 1), a string that is not valid Unicode (a lone surrogate), a
             non-string object key, or nesting too deep to serialise.
     """
+    if type(value) is dict and all(map(_plain_scalar, value.values())) and _plain_keys(value):
+        try:
+            return _encode_fast(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the general route names the error
     try:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError as e:
@@ -78,6 +105,11 @@ def canonical_json(value: Any) -> bytes:
         ) from None
     except rfc8785.CanonicalizationError as e:
         raise InputError(f"value cannot be canonicalised as JSON ({e})", "use only JSON types and valid Unicode text") from None
+    except UnicodeEncodeError:  # rfc8785 sorts keys as UTF-16 before it checks them
+        raise InputError(
+            "value cannot be canonicalised as JSON (an object key contains non-UTF-8 codepoints)",
+            "use only JSON types and valid Unicode text",
+        ) from None
     except RecursionError:
         raise InputError("value is nested too deeply to canonicalise", "flatten the datapoint") from None
 
@@ -93,6 +125,10 @@ def canonicalize_json_text(text: str) -> bytes:
         InputError: the text is not JSON, or breaks one of the rules above.
     """
     _check_nesting(text)
+    fast = _canonical_fast(text.strip(_JSON_WHITESPACE))
+    if fast is not None:
+        return fast
+    # Outside the fast route, or not JSON: the general route decides, and words any error.
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
     except json.JSONDecodeError as e:
@@ -150,3 +186,98 @@ def _check_nesting(text: str) -> None:
                 )
         elif char in "]}":
             depth -= 1
+
+
+def _canonical_fast(text: str) -> bytes | None:
+    """Returns the RFC 8785 bytes of a JSON text (no surrounding whitespace) by the fast
+    route, or None where that route cannot vouch for them."""
+    try:
+        value, end = _scan_fast(text, 0)
+        if end == len(text):
+            return _encode_fast(value).encode("utf-8")
+    except (_NotFast, ValueError, StopIteration, RecursionError):
+        pass
+    return None
+
+
+# The fast route. Python's json module writes a value exactly as RFC 8785 does when:
+# - every object key is in the Basic Multilingual Plane, so sorting by code point (Python)
+#   equals sorting by UTF-16 code unit (RFC 8785);
+# - every string is valid Unicode (no lone surrogate: encoding to UTF-8 checks it); both
+#   escape only '"', '\\' and U+0000-U+001F, with the same short forms and lowercase \u00xx;
+# - every integer literal has fewer than 16 characters, so it is within ±(2^53 - 1);
+# - every float's shortest repr has no exponent, which is then RFC 8785's form too, except
+#   that an integral one (``2.0``) is written without ``.0``: it is parsed as the int.
+# Anything else (a repeated key, NaN, a longer integer, an exponent) leaves the fast route.
+
+_JSON_WHITESPACE = " \t\r\n"
+_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _NotFast(Exception):
+    """The value is outside the fast route."""
+
+
+def _fast_int(literal: str) -> int:
+    if len(literal) < 16:
+        return int(literal)
+    raise _NotFast
+
+
+def _fast_float(literal: str) -> float | int:
+    number = float(literal)
+    text = repr(number)
+    if "e" in text or "n" in text:  # an exponent, inf or nan
+        raise _NotFast
+    return int(number) if text.endswith(".0") else number
+
+
+def _not_fast(_literal: str) -> Any:
+    raise _NotFast
+
+
+def _bmp_keys(obj: dict[str, Any]) -> bool:
+    return all(map(str.isascii, obj)) or not _NON_BMP.search("".join(obj))
+
+
+def _plain_keys(obj: dict[Any, Any]) -> bool:
+    return all(type(key) is str for key in obj) and _bmp_keys(obj)
+
+
+def _fast_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs) or not _bmp_keys(obj):
+        raise _NotFast
+    return obj
+
+
+def _plain_scalar(value: Any) -> bool:
+    kind = type(value)
+    return kind is str or value is None or kind is bool or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+
+
+def _reject(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON type")
+
+
+def _fast_encoder() -> Callable[[Any], str]:
+    """Returns json's C encoder set up as RFC 8785 (no spaces, sorted keys, raw UTF-8).
+
+    Built once and called directly: ``json.dumps`` would build an encoder per call.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            encode = make(None, _reject, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+            if "".join(encode({"b": [1, "\u00e9"], "a": None}, 0)) == '{"a":null,"b":[1,"\u00e9"]}':
+                return lambda value: "".join(encode(value, 0))
+        except TypeError:  # another Python's signature: use the public API
+            pass
+    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False, allow_nan=False, sort_keys=True, separators=(",", ":"))
+    return encoder.encode
+
+
+_encode_fast = _fast_encoder()
+_scan_fast = json.JSONDecoder(
+    object_pairs_hook=_fast_object, parse_float=_fast_float, parse_int=_fast_int, parse_constant=_not_fast
+).scan_once

@@ -11,6 +11,7 @@ import pytest
 from modelmint.datasets import FORMATS, detect_format, hash_dataset, input_size, iter_datapoint_hashes
 from modelmint.errors import InputError
 from modelmint.hashing import MerkleTree, sha256
+from tests_support import save_arrow_dataset
 
 
 @pytest.fixture
@@ -23,7 +24,14 @@ def datasets(tmp_path: Path) -> dict[str, Path]:
     folder.mkdir()
     for i in range(2):
         (folder / f"{i}.bin").write_bytes(bytes([i]) * 2_000_000)
-    return {"jsonl": tmp_path / "d.jsonl", "csv": tmp_path / "d.csv", "parquet": tmp_path / "d.parquet", "folder": folder}
+    hf = save_arrow_dataset(tmp_path / "hf", pa.table({"i": list(range(5))}), pa.table({"i": list(range(5, 8))}))
+    return {
+        "jsonl": tmp_path / "d.jsonl",
+        "csv": tmp_path / "d.csv",
+        "parquet": tmp_path / "d.parquet",
+        "folder": folder,
+        "hf-datasets": hf,
+    }
 
 
 @pytest.mark.parametrize(
@@ -39,6 +47,16 @@ def test_detect_format_of_a_folder(tmp_path: Path) -> None:
     assert detect_format(tmp_path) == "folder"
 
 
+def test_detect_format_of_a_saved_hugging_face_dataset(tmp_path: Path) -> None:
+    (tmp_path / "state.json").write_text("{}")
+    assert detect_format(tmp_path) == "folder"  # both marker files, or dataset_dict.json
+    (tmp_path / "dataset_info.json").write_text("{}")
+    assert detect_format(tmp_path) == "hf-datasets"
+    (tmp_path / "dd").mkdir()
+    (tmp_path / "dd" / "dataset_dict.json").write_text('{"splits": []}')
+    assert detect_format(tmp_path / "dd") == "hf-datasets"
+
+
 @pytest.mark.parametrize(
     ("setup", "fmt", "message"),
     [
@@ -46,6 +64,7 @@ def test_detect_format_of_a_folder(tmp_path: Path) -> None:
         ("data.json", None, "cannot tell the dataset format"),
         ("data.jsonl", "xml", "unknown dataset format 'xml'"),
         ("dir", "csv", "is a folder, not a csv dataset"),
+        ("data.jsonl", "hf-datasets", "is a file, not a hf-datasets dataset"),
     ],
 )
 def test_path_and_format_errors(tmp_path: Path, setup: str, fmt: str | None, message: str) -> None:

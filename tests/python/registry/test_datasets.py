@@ -111,3 +111,21 @@ def test_bad_datasets_are_refused_before_anything_is_sent(chain, store, deployed
     with pytest.raises(InputError):
         commit_dataset(chain, store, tmp_path / "missing.jsonl")
     assert DatasetContract(chain, deployed).total_minted() == 0
+
+
+def test_hugging_face_dataset_dict(chain, store, deployed, tmp_path):
+    hf = pytest.importorskip("datasets")
+    hf.disable_progress_bars()
+    train = hf.Dataset.from_dict({"text": ["a", "b", "c"], "label": [0, 1, 0]})
+    test = hf.Dataset.from_dict({"text": ["z"], "label": [1]})
+    hf.DatasetDict({"train": train, "test": test}).save_to_disk(tmp_path / "dd")
+    committed = commit_dataset(chain, store, tmp_path / "dd")
+    assert (committed.format, committed.hash_scheme, committed.datapoint_count) == ("hf-datasets", "modelmint.hf-datasets.v1", 4)
+    assert verify_datapoints(chain, store, tmp_path / "dd", committed.token_id).included == 4
+    # One split, saved on its own, and the same rows as JSONL check against the whole.
+    train.save_to_disk(tmp_path / "train")
+    assert verify_datapoints(chain, store, tmp_path / "train", committed.token_id).included == 3
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"label": 1, "text": "z"}\n{"label": "1", "text": "z"}\n')
+    result = verify_datapoints(chain, store, rows, committed.token_id)
+    assert result.included == 1 and [m.label for m in result.missing] == ["line 2"]  # "1" is not 1

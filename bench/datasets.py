@@ -1,0 +1,374 @@
+"""Dataset commitments at scale: modelmint beside the raw limits and @openzeppelin/merkle-tree.
+
+Run by `make bench` (or `.venv/bin/python bench/datasets.py [--quick]`). In one run on one
+machine it measures:
+
+- the raw limits: hashlib SHA-256 over the same bytes, and the fastest Keccak-256 callable
+  from Python (pycryptodome, eth-hash, safe-pysha3 when installed) over as many calls as
+  the tree has hashes;
+- modelmint end to end on 1M JSONL rows of about 200 bytes (digest and tree), the tree
+  alone on 1M leaves, and a folder of 2,000 files of 1 MB;
+- @openzeppelin/merkle-tree building the same 1M-leaf tree in Node, once;
+- peak memory, and the 10-million-datapoint bound: a 10M-leaf tree and a 10M-line JSONL.
+
+Every measurement runs in a fresh Python process, so each peak RSS is that step's own.
+Inputs are generated deterministically under bench/.data/ (gitignored) and reused.
+``--quick`` skips the Node run and the 10M steps. Writes the ``datasets`` section of
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine, peak_rss_mib, publish, today  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / ".data"
+N = 1_000_000
+BIG = 10_000_000
+FILES, FILE_SIZE = 2_000, 1_000_000
+OZ_TIMEOUT = 600
+KECCAK_SAMPLE = 300_000  # calls timed per library; the tree's 3n - 1 calls are scaled from it
+
+WORDS = (
+    "the of and to in is was for on that with as by at from his her an which or be this are had not but were they "
+    "dataset model provenance chain token merkle proof leaf root hash commit verify weights lineage fingerprint"
+).split()
+
+
+# Inputs, generated once and reused; all deterministic.
+
+
+def jsonl_rows(path: Path, rows: int) -> Path:
+    if path.exists():
+        return path
+    rng = random.Random(rows)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for i in range(rows):
+            text = " ".join(rng.choices(WORDS, k=22))
+            row = {"id": i, "text": text, "label": rng.randrange(10), "score": rng.randrange(1000) / 1000, "lang": "en", "split": "train"}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.rename(path)
+    return path
+
+
+def hash_list(path: Path, count: int) -> Path:
+    if not path.exists():
+        rng, tmp = random.Random(count), path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            for start in range(0, count, 1 << 20):
+                f.write(rng.randbytes(32 * min(1 << 20, count - start)))
+        tmp.rename(path)
+    return path
+
+
+def folder(path: Path) -> Path:
+    if (path / "done").exists():
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    rng = random.Random(FILES)
+    for i in range(FILES):
+        target = path / f"{i % 20:02d}" / f"{i:05d}.bin"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(rng.randbytes(FILE_SIZE))
+    (path / "done").write_bytes(b"")  # the marker file is one more (empty) datapoint
+    return path
+
+
+# Steps, each run in its own process: `python bench/datasets.py step NAME ARGS...`.
+
+
+def step_sha256_bytes(path: str) -> dict[str, Any]:
+    """One SHA-256 over the file's bytes, read in 1 MiB blocks: the raw read + hash limit."""
+    digest, buffer = hashlib.sha256(), bytearray(1 << 20)
+    view = memoryview(buffer)
+    start = time.perf_counter()
+    with open(path, "rb") as f:
+        while n := f.readinto(buffer):
+            digest.update(view[:n])
+    return {"seconds": time.perf_counter() - start}
+
+
+def step_sha256_rows(path: str) -> dict[str, Any]:
+    """SHA-256 of each line in a Python loop: the floor of any per-row Python hashing."""
+    with open(path, "rb") as f:
+        data = f.read()
+    start = time.perf_counter()
+    sha = hashlib.sha256
+    for line in data.split(b"\n"):
+        sha(line).digest()
+    return {"seconds": time.perf_counter() - start}
+
+
+def step_raw_folder(path: str, threads: str) -> dict[str, Any]:
+    """Read + SHA-256 of every file with `threads` threads, no checks, no order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file())
+
+    def one(p: Path) -> bytes:
+        digest, buffer = hashlib.sha256(), bytearray(1 << 20)
+        view = memoryview(buffer)
+        with open(p, "rb") as f:
+            while n := f.readinto(buffer):
+                digest.update(view[:n])
+        return digest.digest()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(int(threads)) as pool:
+        list(pool.map(one, files))
+    return {"seconds": time.perf_counter() - start, "bytes": sum(p.stat().st_size for p in files)}
+
+
+def step_keccak(library: str) -> dict[str, Any]:
+    """Seconds a call for one Keccak-256 of 32 bytes from Python, per library."""
+    data = [random.Random(i).randbytes(32) for i in range(1000)]
+    if library == "pycryptodome":
+        from Crypto.Hash import keccak
+
+        def call(x: bytes) -> bytes:
+            return keccak.new(digest_bits=256, data=x).digest()
+    elif library == "eth-hash":
+        from eth_hash.auto import keccak as call  # type: ignore[no-redef]
+    elif library == "safe-pysha3":
+        import sha3  # type: ignore[import-not-found]
+
+        def call(x: bytes) -> bytes:
+            return sha3.keccak_256(x).digest()
+    else:  # modelmint's C function, called once per hash like the others
+        from modelmint.hashing import keccak256 as call  # type: ignore[no-redef]
+    rounds = KECCAK_SAMPLE // len(data)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for x in data:
+            call(x)
+    return {"per_call": (time.perf_counter() - start) / (rounds * len(data))}
+
+
+def step_tree(path: str) -> dict[str, Any]:
+    """modelmint's tree from a leaf list file: MerkleTree.build alone is timed."""
+    from modelmint.hashing import MerkleTree
+
+    hashes = Path(path).read_bytes()
+    start = time.perf_counter()
+    tree = MerkleTree.build(hashes)
+    seconds = time.perf_counter() - start
+    proof = tree.proof(len(tree) // 2)
+    assert MerkleTree.verify(tree.root, tree.hash_at(len(tree) // 2), proof)
+    return {"seconds": seconds, "root": "0x" + tree.root.hex()}
+
+
+def step_dataset(path: str) -> dict[str, Any]:
+    """modelmint end to end: hash_dataset (digest) then MerkleTree.build (root)."""
+    from modelmint.datasets import hash_dataset
+    from modelmint.hashing import MerkleTree
+
+    start = time.perf_counter()
+    digest = hash_dataset(path)
+    hashed = time.perf_counter()
+    tree = MerkleTree.build(digest.hashes)
+    done = time.perf_counter()
+    return {
+        "seconds": done - start,
+        "hash_seconds": hashed - start,
+        "tree_seconds": done - hashed,
+        "count": digest.count,
+        "root": "0x" + tree.root.hex(),
+    }
+
+
+STEPS = {
+    "sha256-bytes": step_sha256_bytes,
+    "sha256-rows": step_sha256_rows,
+    "raw-folder": step_raw_folder,
+    "keccak": step_keccak,
+    "tree": step_tree,
+    "dataset": step_dataset,
+}
+
+
+def run_step(*args: str) -> dict[str, Any]:
+    """Runs a step in a fresh process; adds its peak RSS and its workers' largest."""
+    load = os.getloadavg()[0]
+    done = subprocess.run(
+        [sys.executable, __file__, "step", *args], capture_output=True, text=True, check=False, cwd=ROOT, timeout=1800
+    )
+    if done.returncode:
+        raise RuntimeError(f"step {args} failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["load"] = load
+    return result
+
+
+def oz_tree(path: Path) -> dict[str, Any]:
+    script = """
+const fs = require('fs');
+const { StandardMerkleTree } = require('@openzeppelin/merkle-tree');
+const data = fs.readFileSync(process.argv[1]);
+const values = [];
+for (let i = 0; i < data.length; i += 32) values.push(['0x' + data.subarray(i, i + 32).toString('hex')]);
+const start = process.hrtime.bigint();
+const tree = StandardMerkleTree.of(values, ['bytes32']);
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+console.log(JSON.stringify({ seconds, root: tree.root, rss_mib: process.resourceUsage().maxRSS / 1024 }));
+"""
+    load = os.getloadavg()[0]
+    try:
+        done = subprocess.run(
+            ["node", "-e", script, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=OZ_TIMEOUT, check=True
+        )
+    except subprocess.TimeoutExpired:
+        return {"timeout": OZ_TIMEOUT, "load": load}
+    return {**json.loads(done.stdout), "load": load}
+
+
+def keccak_libraries() -> list[str]:
+    found = []
+    for library, module in (("pycryptodome", "Crypto"), ("eth-hash", "eth_hash"), ("safe-pysha3", "sha3")):
+        try:
+            __import__(module)
+            found.append(library)
+        except ImportError:
+            pass
+    return found
+
+
+def main(quick: bool) -> None:
+    DATA.mkdir(parents=True, exist_ok=True)
+    print("generating inputs under bench/.data (once) ...", flush=True)
+    rows_1m = jsonl_rows(DATA / "rows-1m.jsonl", N)
+    leaves_1m = hash_list(DATA / "hashes-1m.bin", N)
+    files = folder(DATA / "files-2000")
+    nodes = 3 * N - 1  # keccak calls in a 1M tree: two per leaf, one per internal node
+
+    print("raw limits ...", flush=True)
+    raw_bytes = run_step("sha256-bytes", str(rows_1m))
+    raw_rows = run_step("sha256-rows", str(rows_1m))
+    raw_folder_1 = run_step("raw-folder", str(files), "1")
+    raw_folder = run_step("raw-folder", str(files), str(os.cpu_count() or 1))
+    keccak = {lib: run_step("keccak", lib) for lib in [*keccak_libraries(), "modelmint"]}
+    third_party = {lib: r for lib, r in keccak.items() if lib != "modelmint"}
+    fastest = min(third_party, key=lambda lib: third_party[lib]["per_call"])
+    fastest_tree = third_party[fastest]["per_call"] * nodes
+
+    print("modelmint ...", flush=True)
+    jsonl = run_step("dataset", str(rows_1m))
+    tree = run_step("tree", str(leaves_1m))
+    folder_run = run_step("dataset", str(files))
+
+    oz = None if quick else oz_tree(leaves_1m)
+    big_tree = big_jsonl = None
+    if not quick:
+        print("10M datapoints ...", flush=True)
+        big_tree = run_step("tree", str(hash_list(DATA / "hashes-10m.bin", BIG)))
+        big_jsonl = run_step("dataset", str(jsonl_rows(DATA / "rows-10m.jsonl", BIG)))
+
+    size = rows_1m.stat().st_size
+    folder_bytes = raw_folder["bytes"]
+    rows_per_s = N / jsonl["seconds"]
+    mb = 1e6
+    lines = [
+        f"Machine: {machine()}. Date: {today()}. Load average (1 min) before each step in the last column: "
+        "a busy machine slows every number.",
+        "",
+        f"Inputs (bench/.data, deterministic): {N:,} JSONL rows of {size / N:.0f} bytes on average ({size / mb:.0f} MB); "
+        f"{N:,} random datapoint hashes; {FILES:,} files of {FILE_SIZE / mb:.0f} MB (warm in the page cache).",
+        "",
+        "| what | time | rate | ratio | peak RSS | load |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| raw: SHA-256 over the JSONL file's bytes (one pass, 1 thread) | {raw_bytes['seconds']:.2f} s | "
+        f"{size / mb / raw_bytes['seconds']:,.0f} MB/s | | {raw_bytes['peak_rss_mib']:.0f} MiB | {raw_bytes['load']:.1f} |",
+        f"| raw: SHA-256 of each JSONL line, Python loop (no JSON) | {raw_rows['seconds']:.2f} s | "
+        f"{N / raw_rows['seconds']:,.0f} rows/s | | {raw_rows['peak_rss_mib']:.0f} MiB | {raw_rows['load']:.1f} |",
+        f"| **modelmint: {N:,} JSONL rows, digest + tree** | {jsonl['seconds']:.2f} s "
+        f"({jsonl['hash_seconds']:.2f} + {jsonl['tree_seconds']:.2f}) | **{rows_per_s:,.0f} rows/s** "
+        f"({size / mb / jsonl['seconds']:.0f} MB/s) | {rows_per_s / (N / raw_rows['seconds']):.2f}x the per-line SHA-256 loop | "
+        f"{jsonl['peak_rss_mib']:.0f} MiB (+ workers {jsonl['children_peak_rss_mib']:.0f} MiB each) | {jsonl['load']:.1f} |",
+    ]
+    for lib, r in keccak.items():
+        label = "modelmint's C keccak256, one call each" if lib == "modelmint" else f"{lib} {version(lib)}"
+        if lib != "modelmint" and f"\n{lib}==" not in "\n" + (ROOT / "constraints.txt").read_text().lower():
+            label += " (installed for this run, not a project dependency)"
+        lines.append(
+            f"| Keccak-256 from Python: {label}, {nodes:,} calls (scaled from {KECCAK_SAMPLE:,}) | "
+            f"{r['per_call'] * nodes:.2f} s | {r['per_call'] * 1e6:.2f} µs/call | | | {r['load']:.1f} |"
+        )
+    lines.append(
+        f"| **modelmint: {N:,}-leaf tree (leaves, sort, nodes)** | **{tree['seconds']:.2f} s** | "
+        f"{N / tree['seconds']:,.0f} leaves/s | {fastest_tree / tree['seconds']:.0f}x faster than {fastest} "
+        f"(the fastest Python Keccak) | {tree['peak_rss_mib']:.0f} MiB | {tree['load']:.1f} |"
+    )
+    if oz is not None:
+        if "timeout" in oz:
+            lines.append(f"| @openzeppelin/merkle-tree 1.0.8, Node {node_version()}: same tree | > {OZ_TIMEOUT} s (stopped) | | | | {oz['load']:.1f} |")
+        else:
+            same = "same root" if oz["root"] == tree["root"] else f"DIFFERENT root {oz['root']}"
+            lines.append(
+                f"| @openzeppelin/merkle-tree 1.0.8, Node {node_version()}: same tree ({same}) | {oz['seconds']:.1f} s | "
+                f"{N / oz['seconds']:,.0f} leaves/s | modelmint {oz['seconds'] / tree['seconds']:.0f}x faster | "
+                f"{oz['rss_mib']:.0f} MiB | {oz['load']:.1f} |"
+            )
+    lines += [
+        f"| raw: read + SHA-256 of the {FILES:,} files, 1 thread | {raw_folder_1['seconds']:.2f} s | "
+        f"{folder_bytes / mb / raw_folder_1['seconds']:,.0f} MB/s | | {raw_folder_1['peak_rss_mib']:.0f} MiB | {raw_folder_1['load']:.1f} |",
+        f"| raw: read + SHA-256 of the {FILES:,} files, {os.cpu_count()} threads | {raw_folder['seconds']:.2f} s | "
+        f"{folder_bytes / mb / raw_folder['seconds']:,.0f} MB/s | | {raw_folder['peak_rss_mib']:.0f} MiB | {raw_folder['load']:.1f} |",
+        f"| **modelmint: folder of {FILES:,} files, digest + tree** | {folder_run['seconds']:.2f} s | "
+        f"**{folder_bytes / mb / folder_run['seconds']:,.0f} MB/s** | "
+        f"{raw_folder['seconds'] / folder_run['seconds']:.0%} of raw ({os.cpu_count()} threads) | "
+        f"{folder_run['peak_rss_mib']:.0f} MiB | {folder_run['load']:.1f} |",
+    ]
+    if big_tree is not None and big_jsonl is not None:
+        lines += [
+            f"| {BIG:,}-leaf tree from a {32 * BIG / mb:,.0f} MB leaf list | {big_tree['seconds']:.2f} s | {BIG / big_tree['seconds']:,.0f} leaves/s | | "
+            f"**{big_tree['peak_rss_mib']:.0f} MiB** | {big_tree['load']:.1f} |",
+            f"| {BIG:,} JSONL rows ({(DATA / 'rows-10m.jsonl').stat().st_size / mb:,.0f} MB), digest + tree | "
+            f"{big_jsonl['seconds']:.1f} s | {BIG / big_jsonl['seconds']:,.0f} rows/s | | "
+            f"**{big_jsonl['peak_rss_mib']:.0f} MiB** (+ workers {big_jsonl['children_peak_rss_mib']:.0f} MiB each) | "
+            f"{big_jsonl['load']:.1f} |",
+        ]
+    lines += [
+        "",
+        "Peak RSS is each step's own process (the Python interpreter with numpy is about 40 MiB of it); JSONL "
+        "workers are separate processes, one a core. A leaf list is 32 bytes a datapoint (320 MB for 10M); "
+        "the tree keeps about 38 bytes a datapoint more (sorted leaves, their positions, the top levels).",
+    ]
+    publish("datasets", "## Datasets\n\n" + "\n".join(lines))
+
+
+def version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def node_version() -> str:
+    try:
+        return subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "step":
+        result = STEPS[sys.argv[2]](*sys.argv[3:])
+        result["peak_rss_mib"] = peak_rss_mib()
+        result["children_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(json.dumps(result))
+    else:
+        main(quick="--quick" in sys.argv)

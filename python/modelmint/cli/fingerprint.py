@@ -1,0 +1,186 @@
+"""``modelmint fingerprint``: compute, store and commit model fingerprints; ``modelmint identify``.
+
+One typer group for every kind of fingerprint. HuRef's commands are here (``huref``,
+``compare``); the OML commands join the same group: add them to ``app`` below as
+``@app.command("oml-...")`` functions or as a sub-group ``app.add_typer(oml_app, name="oml")``,
+and keep ``register`` (the root-level ``identify``) as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from modelmint.cli import oml as oml_commands
+from modelmint.cli._common import IpfsApi, JsonOut, Keystore, RpcUrl, connect, console, emit_json, store
+from modelmint.fingerprints import huref
+from modelmint.registry.fingerprints import commit_huref, fingerprint_model, identify, refusal_error
+from modelmint.storage import parse_uri
+
+app = typer.Typer(help="Fingerprint models (HuRef weight invariants, OML) and commit the fingerprints.", no_args_is_help=True)
+app.add_typer(oml_commands.app, name="oml")
+
+Tokens = Annotated[
+    int, typer.Option("--tokens", help="k: how many of the most frequent tokens' embeddings the terms use.")
+]
+Layers = Annotated[str, typer.Option("--layers", help="last2 (the paper's: the last two layers) or all.")]
+ModelArg = Annotated[Path, typer.Argument(help="A Hugging Face model folder (safetensors) or a .gguf file.")]
+
+
+@app.command("huref")
+def huref_command(
+    ctx: typer.Context,
+    model: ModelArg,
+    token: Annotated[
+        int | None, typer.Option("--token", help="ModelNFT token to commit the fingerprint to (you must own it).")
+    ] = None,
+    tokens: Tokens = huref.DEFAULT_TOKENS,
+    layers: Layers = "last2",
+    picture: Annotated[Path | None, typer.Option("--picture", help="Also write the fingerprint picture (PNG) here.")] = None,
+    rpc_url: RpcUrl = None,
+    keystore: Keystore = None,
+    ipfs_api: IpfsApi = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Compute MODEL's HuRef fingerprint, store it, and with --token commit it on the ModelNFT.
+
+    The content store gets the fingerprint bundle (512-d vector, sketch of the invariant
+    terms) and its picture; the token gets the bundle's SHA-256 and ipfs:// URI, once.
+    """
+    content = store(ctx, ipfs_api)
+    if token is None:
+        fp, stored = fingerprint_model(content, model, tokens=tokens, layers=layers)
+        result = {"token_id": None, "uri": stored.uri, "sha256": stored.sha256, "size": stored.size,
+                  "image_uri": stored.image_uri, "tokens": fp.tokens.k, "layers": fp.layers,
+                  "layer_indices": list(fp.layer_indices), "seconds": fp.seconds}  # fmt: skip
+        png = fp.picture() if picture else None
+    else:
+        committed = commit_huref(connect(ctx, rpc_url, keystore), content, model, token, tokens=tokens, layers=layers)
+        result = {**dataclasses.asdict(committed), "layer_indices": list(committed.layer_indices)}
+        png = content.get(parse_uri(committed.image_uri)) if picture and committed.image_uri else None
+    if picture and png is not None:
+        picture.write_bytes(png)
+    if json_out:
+        emit_json(result)
+        return
+    if token is None:
+        console.print(f"HuRef fingerprint of {model} (not committed: pass --token to commit it)")
+    elif result["already_committed"]:
+        console.print(f"model {token} already has this HuRef fingerprint")
+    else:
+        console.print(f"committed the HuRef fingerprint of model [bold]{token}[/] on chain {result['chain_id']}")
+    table = Table(show_header=False, box=None)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # URIs and hashes whole, for copying
+    table.add_row("fingerprint", result["uri"])
+    table.add_row("sha256", result["sha256"])
+    table.add_row("size", f"{result['size']:,} bytes")
+    table.add_row("picture", result["image_uri"] + (f" (written to {picture})" if picture else ""))
+    table.add_row("terms", f"{result['tokens']} tokens, layers {', '.join(map(str, result['layer_indices']))} ({layers})")
+    table.add_row("time", f"{result['seconds']:.1f} s")
+    if result.get("tx_hash"):
+        table.add_row("transaction", result["tx_hash"])
+        table.add_row("gas used", f"{result['gas_used']:,}")
+    console.print(table)
+
+
+@app.command("compare")
+def compare_command(
+    model_a: ModelArg,
+    model_b: ModelArg,
+    tokens: Tokens = huref.DEFAULT_TOKENS,
+    layers: Layers = "last2",
+    shared_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--shared-tokens", help="For different vocabularies: use tokens with the same text in both (stated in the output)."
+        ),
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """HuRef ICS (exact, from the terms) and parameter cosine similarity (PCS) of two local models."""
+    if shared_tokens:
+        fa, fb = huref.fingerprint_shared(model_a, model_b, tokens=tokens, layers=layers)
+    else:
+        fa = huref.fingerprint(model_a, tokens=tokens, layers=layers)
+        fb = huref.fingerprint(model_b, tokens=tokens, layers=layers)
+    found = huref.compare(fa, fb)
+    parameters = huref.parameter_cosine(model_a, model_b)
+    token_note = (
+        f"{tokens} tokens shared by text between the two vocabularies" if shared_tokens else f"{tokens} most frequent tokens"
+    )
+    result = {
+        "ics": found.ics,
+        "comparable": found.comparable,
+        "reason": found.reason,
+        "related": found.related,
+        "threshold": huref.DECISION_THRESHOLD,
+        "pcs": parameters,
+        "tokens": token_note,
+        "layers": layers,
+    }
+    if json_out:
+        emit_json(result)
+        return
+    if found.ics is None:
+        console.print(f"ICS: not comparable ({found.reason})")
+    else:
+        verdict = "same base model" if found.related else "unrelated"
+        console.print(f"ICS {found.ics:.4f} over {token_note}: {verdict} (threshold {huref.DECISION_THRESHOLD})")
+    console.print("PCS: not comparable (no tensors of the same name and shape)" if parameters is None else f"PCS {parameters:.4f}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``identify`` at the top level."""
+    root.command("identify")(identify_command)
+
+
+def identify_command(
+    ctx: typer.Context,
+    model: ModelArg,
+    top: Annotated[int, typer.Option("--top", help="How many ranked models to print.")] = 10,
+    tokens: Tokens = huref.DEFAULT_TOKENS,
+    layers: Layers = "last2",
+    rpc_url: RpcUrl = None,
+    ipfs_api: IpfsApi = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Rank every registered model by HuRef ICS against MODEL and name its likely base model.
+
+    Uses only the chain's HuRef commitments and the content store; each stored fingerprint
+    is checked against its on-chain SHA-256, and any that fails is refused (exit 1).
+    """
+    result = identify(connect(ctx, rpc_url), store(ctx, ipfs_api), model, tokens=tokens, layers=layers)
+    likely = result.likely_base
+    if json_out:
+        emit_json({**dataclasses.asdict(result), "likely_base": dataclasses.asdict(likely) if likely else None})
+    else:
+        table = Table(title=f"registered models by ICS against {model}")
+        for column in ("rank", "model", "ICS", "picture similarity"):
+            table.add_column(column, justify="right" if column != "model" else "left")
+        for rank, candidate in enumerate(result.ranking[:top], 1):
+            table.add_row(str(rank), f"token {candidate.token_id}", f"{candidate.ics:.4f}", f"{candidate.vector_similarity:.3f}")
+        if result.ranking:
+            console.print(table)
+        if likely is not None:
+            console.print(
+                f"likely base model: token [bold]{likely.token_id}[/] (ICS {likely.ics:.4f} >= threshold {result.threshold})"
+            )
+        else:
+            best = f"best ICS {result.ranking[0].ics:.4f}" if result.ranking else "none comparable"
+            console.print(f"no registered model reaches the threshold {result.threshold} ({best})")
+        if result.not_comparable:
+            console.print(
+                f"not comparable: {len(result.not_comparable)} registered fingerprints "
+                f"({result.not_comparable[0].reason})"
+            )
+        console.print(
+            f"[dim]{len(result.ranking)} compared in {result.search_seconds:.2f} s "
+            f"after fingerprinting the suspect ({result.fingerprint_seconds:.1f} s)[/]"
+        )
+    if result.refused:
+        raise refusal_error(result.refused)

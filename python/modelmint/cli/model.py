@@ -1,0 +1,184 @@
+"""``modelmint model``: register a model as a ModelNFT, verify files against one, show its lineage."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from modelmint.cli._common import IpfsApi, JsonOut, Keystore, RpcUrl, connect, console, emit_json, progress_bar, store
+from modelmint.models import open_model
+from modelmint.errors import InputError
+from modelmint.registry import Lineage, draw_lineage, lineage, register_model, verify_model
+from modelmint.registry.fingerprints import register_with_huref
+
+app = typer.Typer(help="Register models on-chain, verify their files, and trace their lineage.", no_args_is_help=True)
+
+ModelRef = Annotated[
+    str, typer.Argument(help="A Hugging Face model folder, a .gguf file, or a Hub repo id (org/name[@revision]).")
+]
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks", help="Hash the files symbolic links point to (a Hugging Face cache snapshot) instead of refusing."
+    ),
+]
+
+
+@app.command("mint")
+def mint(
+    ctx: typer.Context,
+    model: ModelRef,
+    dataset: Annotated[
+        list[int] | None, typer.Option("--dataset", help="DatasetNFT token the model was trained on (repeatable).")
+    ] = None,
+    parent: Annotated[int, typer.Option("--parent", help="ModelNFT token this model was derived from.")] = 0,
+    name: Annotated[str | None, typer.Option(help="Token name [default: the model's name or folder].")] = None,
+    description: Annotated[str | None, typer.Option(help="Token description.")] = None,
+    image: Annotated[Path | None, typer.Option(help="Picture for the token (e.g. a fingerprint image).")] = None,
+    huref: Annotated[
+        bool,
+        typer.Option(
+            "--huref",
+            help="Also fingerprint the model (HuRef): its picture becomes the token's image and the "
+            "fingerprint is committed right after the mint.",
+        ),
+    ] = False,
+    to: Annotated[str | None, typer.Option(help="Owner of the new token [default: the signer].")] = None,
+    follow_symlinks: FollowSymlinks = False,
+    rpc_url: RpcUrl = None,
+    keystore: Keystore = None,
+    ipfs_api: IpfsApi = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Hash every file of MODEL into its weights manifest, store manifest and metadata, and mint a ModelNFT.
+
+    Weights already registered are reported with their token id, and nothing is minted.
+    """
+    chain = connect(ctx, rpc_url, keystore)
+    content = store(ctx, ipfs_api)
+    source = open_model(model, follow_symlinks=follow_symlinks)
+    fingerprinted = None
+    with progress_bar(f"hashing {Path(source.label).name}", source.hash_size, unit_bytes=True) as advance:
+        if huref:
+            if image is not None:
+                raise InputError("--huref and --image both set the token's picture", "give one of them")
+            result, fingerprinted = register_with_huref(
+                chain, content, source, dataset_ids=dataset or (), parent_id=parent, name=name,
+                description=description, owner=to, progress=advance,
+            )  # fmt: skip
+        else:
+            result = register_model(
+                chain, content, source, dataset_ids=dataset or (), parent_id=parent, name=name,
+                description=description, owner=to, image=image, progress=advance,
+            )  # fmt: skip
+    if json_out:
+        emit_json({**dataclasses.asdict(result), "huref": dataclasses.asdict(fingerprinted)} if fingerprinted else result)
+        return
+    if result.already_registered:
+        console.print(f"already registered as model [bold]{result.token_id}[/] on chain {result.chain_id}; nothing minted")
+    else:
+        console.print(f"model minted as token [bold]{result.token_id}[/] on chain {result.chain_id}")
+    table = Table(show_header=False, box=None)
+    table.add_row("name", escape(result.name or "?"))
+    table.add_row("weights root", result.weights_root)
+    table.add_row("files", f"{result.file_count} ({result.total_size:,} bytes)")
+    if result.parameter_count:
+        table.add_row("parameters", f"{result.parameter_count:,}")
+    table.add_row("parent", str(result.parent_id) if result.parent_id else "none")
+    table.add_row("datasets", ", ".join(map(str, result.dataset_ids)) or "none")
+    table.add_row("metadata", result.metadata_uri)
+    table.add_row("manifest", result.manifest_uri or "unavailable")
+    if result.tx_hash:
+        table.add_row("transaction", result.tx_hash)
+        table.add_row("gas used", f"{result.gas_used:,}")
+    if fingerprinted:
+        state = "already committed" if fingerprinted.already_committed else f"committed in {fingerprinted.tx_hash}"
+        table.add_row("HuRef fingerprint", f"{fingerprinted.uri} ({state})")
+        table.add_row("picture", fingerprinted.image_uri)
+    console.print(table)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    model: ModelRef,
+    token: Annotated[int, typer.Option("--token", help="ModelNFT token id.")],
+    follow_symlinks: FollowSymlinks = False,
+    rpc_url: RpcUrl = None,
+    ipfs_api: IpfsApi = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Hash MODEL's files and compare them with model TOKEN's manifest, file by file.
+
+    Exits 1 when any file differs, is missing or is extra, and names each one.
+    """
+    chain = connect(ctx, rpc_url)
+    content = store(ctx, ipfs_api)
+    source = open_model(model, follow_symlinks=follow_symlinks)
+    with progress_bar(f"hashing {Path(source.label).name}", source.hash_size, unit_bytes=True) as advance:
+        result = verify_model(chain, content, source, token, progress=advance)
+    if json_out:
+        emit_json({**dataclasses.asdict(result), "ok": result.ok})
+    else:
+        verdict = "[green]match[/]" if result.ok else "[red]do not match[/]"
+        console.print(
+            f"the {result.checked} files of {escape(model)} {verdict} model {token} "
+            f"({result.matching} identical; weights root {result.weights_root})"
+        )
+        for d in result.differing:
+            console.print(
+                f"  [red]differs:[/] {escape(d.path)} (sha256 {d.actual_sha256}, {d.actual_size:,} bytes; "
+                f"registered {d.expected_sha256}, {d.expected_size:,} bytes)"
+            )
+        for path in result.missing:
+            console.print(f"  [red]missing:[/] {escape(path)}")
+        for path in result.extra:
+            console.print(f"  [red]extra:[/] {escape(path)}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("lineage")
+def lineage_command(
+    ctx: typer.Context,
+    token: Annotated[int, typer.Argument(help="ModelNFT token id.")],
+    fmt: Annotated[str, typer.Option("--format", help="tree (text), dot (Graphviz) or json.")] = "tree",
+    png: Annotated[Path | None, typer.Option("--png", help="Also draw the lineage into this PNG file.")] = None,
+    rpc_url: RpcUrl = None,
+    ipfs_api: IpfsApi = None,
+) -> None:
+    """Show model TOKEN's ancestors and the datasets each was trained on, read from the chain."""
+    if fmt not in ("tree", "dot", "json"):
+        raise typer.BadParameter(f"{fmt!r} is not tree, dot or json", param_hint="--format")
+    result = lineage(connect(ctx, rpc_url), store(ctx, ipfs_api), token)
+    if fmt == "dot":
+        typer.echo(result.to_dot(), nl=False)
+    elif fmt == "json":
+        emit_json(result)
+    else:
+        console.print(_tree(result))
+    if png is not None:
+        draw_lineage(result, png)
+        if fmt == "tree":
+            console.print(f"drawn to {png}")
+
+
+def _tree(node: Lineage) -> Tree:
+    """Oldest ancestor at the root, each child one level down, datasets under their model."""
+    root: Tree | None = None
+    parent: Tree | None = None
+    for m in reversed(list(node.chain())):
+        label = f"[bold]model {m.token_id}[/] {escape(m.name or '')} [dim]{escape(m.architecture or '')} {m.weights_root[:10]}…[/]"
+        branch = Tree(label) if parent is None else parent.add(label)
+        root = root or branch
+        for d in m.datasets:
+            branch.add(f"trained on [bold]dataset {d.token_id}[/] {escape(d.name or '')} [dim]{d.datapoint_count:,} datapoints[/]")
+        parent = branch
+    assert root is not None
+    return root

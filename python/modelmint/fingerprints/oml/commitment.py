@@ -1,0 +1,208 @@
+"""The on-chain commitment to a fingerprint set: salted digests under a Merkle root.
+
+Each fingerprint gets a random 32-byte salt; its digest is
+
+    digest = keccak256(abi.encode(bytes32 salt, string key, string response))
+
+and the commitment is the root of the dataset tree (:class:`modelmint.hashing.MerkleTree`,
+OpenZeppelin's ``StandardMerkleTree`` over ``bytes32`` values) of the digests in file order,
+so a leaf is ``keccak256(keccak256(digest))``. ModelNFT stores the root; revealing a
+fingerprint publishes ``(salt, key, response)`` with a multiproof, and the contract
+recomputes digest, leaf and root. docs/oml.md specifies it all.
+
+The salts make the digests (and the proof siblings a reveal publishes) say nothing about
+unrevealed pairs, even for short responses drawn from small sets. Salts and pairs stay in
+the local secrets file; only the root, the digests and the count are public before a
+reveal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelmint._files import write_atomic
+from modelmint.errors import InputError
+from modelmint.fingerprints.oml.file import Fingerprint, null_match_probability
+from modelmint.hashing.merkle import MerkleTree, MultiProof, keccak256
+
+SALT_SIZE = 32
+SECRETS_SCHEMA = "modelmint.oml-secrets.v1"
+COMMITMENT_SCHEMA = "modelmint.oml-commitment.v1"
+TREE_SCHEME = "openzeppelin.standard-merkle-tree.bytes32"
+DIGEST_RULE = "keccak256(abi.encode(bytes32 salt, string key, string response))"
+
+
+def abi_encode_fingerprint(salt: bytes, key: str, response: str) -> bytes:
+    """``abi.encode(bytes32 salt, string key, string response)``, strings as UTF-8."""
+    if len(salt) != SALT_SIZE:
+        raise ValueError(f"a salt is {SALT_SIZE} bytes, got {len(salt)}")
+
+    def word(n: int) -> bytes:
+        return n.to_bytes(32, "big")
+
+    def tail(data: bytes) -> bytes:
+        return word(len(data)) + data + b"\0" * (-len(data) % 32)
+
+    key_tail, response_tail = tail(key.encode()), tail(response.encode())
+    return bytes(salt) + word(96) + word(96 + len(key_tail)) + key_tail + response_tail
+
+
+def fingerprint_digest(salt: bytes, key: str, response: str) -> bytes:
+    """The committed value of one fingerprint: ``keccak256(abi.encode(salt, key, response))``."""
+    return keccak256(abi_encode_fingerprint(salt, key, response))
+
+
+@dataclass(frozen=True)
+class SaltedFingerprint:
+    """A fingerprint with its salt, as the secrets file keeps it."""
+
+    key: str
+    response: str
+    salt: bytes
+    revealed: bool = False
+
+    @property
+    def digest(self) -> bytes:
+        return fingerprint_digest(self.salt, self.key, self.response)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Everything needed to reveal later: the salted pairs, and the token they are committed on."""
+
+    chain_id: int
+    contract: str
+    token_id: int
+    root: bytes
+    strategy: str
+    null_match_prob: float | None
+    fingerprints: tuple[SaltedFingerprint, ...]
+
+    def tree(self) -> MerkleTree:
+        return MerkleTree.build([f.digest for f in self.fingerprints])
+
+    def with_revealed(self, indices: Sequence[int]) -> Secrets:
+        marked = set(indices)
+        updated = tuple(
+            SaltedFingerprint(f.key, f.response, f.salt, f.revealed or i in marked) for i, f in enumerate(self.fingerprints)
+        )
+        return Secrets(self.chain_id, self.contract, self.token_id, self.root, self.strategy, self.null_match_prob, updated)
+
+
+def salt(fingerprints: Sequence[Fingerprint], random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> list[SaltedFingerprint]:
+    """Gives each fingerprint a fresh random salt (from the OS's CSPRNG by default)."""
+    return [SaltedFingerprint(f.key, f.response, random_bytes(SALT_SIZE)) for f in fingerprints]
+
+
+def strategy_of(fingerprints: Sequence[Fingerprint]) -> str:
+    """The strategy shared by a set, "mixed" if they differ, "" if unknown."""
+    found = {f.strategy for f in fingerprints}
+    return found.pop() if len(found) == 1 else "mixed"
+
+
+def commitment_document(root: bytes, count: int, leaves_uri: str, strategy: str, null_match_prob: float | None) -> dict[str, Any]:
+    """The public document a commitment's URI names: nothing secret, enough to check a reveal.
+
+    ``leaves`` is the digest list (the dataset leaf-list format: ``count`` digests of 32
+    bytes, file order), from which anyone rebuilds the tree and checks ``root`` and ``count``.
+    """
+    return {
+        "schema": COMMITMENT_SCHEMA,
+        "kind": "OML",
+        "root": "0x" + root.hex(),
+        "count": count,
+        "digest": DIGEST_RULE,
+        "tree": TREE_SCHEME,
+        "leaves": leaves_uri,
+        "strategy": strategy,
+        "nullMatchProbability": null_match_prob,
+    }
+
+
+def reveal_plan(secrets_: Secrets, indices: Sequence[int]) -> tuple[list[int], MultiProof]:
+    """The fingerprints to reveal, in the order the multiproof consumes them, and the multiproof."""
+    tree = secrets_.tree()
+    proof = tree.multiproof(indices)
+    order: list[int] = []
+    wanted = set(indices)
+    for digest in proof.leaves:
+        position = next(p for p in tree.values_for(digest) if p in wanted and p not in order)
+        order.append(position)
+    return order, proof
+
+
+def new_secrets(
+    fingerprints: Sequence[Fingerprint], chain_id: int, contract: str, token_id: int, salted: Sequence[SaltedFingerprint]
+) -> Secrets:
+    root = MerkleTree.build([f.digest for f in salted]).root
+    return Secrets(
+        chain_id, contract, token_id, root, strategy_of(fingerprints), null_match_probability(fingerprints), tuple(salted)
+    )
+
+
+def write_secrets(path: Path, value: Secrets) -> None:
+    """Writes the secrets file, readable and writable by the owner only (mode 0600)."""
+    doc = {
+        "schema": SECRETS_SCHEMA,
+        "warning": "secret: these salts and pairs prove ownership; never publish this file",
+        "chainId": value.chain_id,
+        "contract": value.contract,
+        "tokenId": value.token_id,
+        "root": "0x" + value.root.hex(),
+        "strategy": value.strategy,
+        "nullMatchProbability": value.null_match_prob,
+        "fingerprints": [
+            {"key": f.key, "response": f.response, "salt": "0x" + f.salt.hex(), "revealed": f.revealed}
+            for f in value.fingerprints
+        ],
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
+    os.chmod(path, 0o600)
+
+
+def read_secrets(path: Path) -> Secrets:
+    """Reads a secrets file written by :func:`write_secrets`.
+
+    Raises:
+        InputError: the file is missing or is not a modelmint OML secrets file.
+    """
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        if doc.get("schema") != SECRETS_SCHEMA:
+            raise ValueError("wrong schema")
+        fingerprints = tuple(
+            SaltedFingerprint(str(f["key"]), str(f["response"]), _hex(f["salt"], SALT_SIZE), bool(f.get("revealed")))
+            for f in doc["fingerprints"]
+        )
+        prob = doc.get("nullMatchProbability")
+        return Secrets(
+            int(doc["chainId"]),
+            str(doc["contract"]),
+            int(doc["tokenId"]),
+            _hex(doc["root"], 32),
+            str(doc.get("strategy", "")),
+            float(prob) if prob is not None else None,
+            fingerprints,
+        )
+    except FileNotFoundError:
+        raise InputError(
+            f"no OML secrets file at {path}",
+            "reveal from the machine and project folder that committed, or pass --secrets FILE",
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path} is not a modelmint OML secrets file ({exc})", "pass the file `oml commit` wrote") from None
+
+
+def _hex(value: Any, size: int) -> bytes:
+    raw = bytes.fromhex(str(value).removeprefix("0x"))
+    if len(raw) != size:
+        raise ValueError(f"expected {size} bytes of hex")
+    return raw

@@ -1,0 +1,215 @@
+"""The weights manifest: every file of a model as (path, SHA-256, size), and its Merkle root.
+
+The root is OpenZeppelin's ``StandardMerkleTree`` with the leaf encoding
+``["string", "bytes32", "uint256"]`` over the manifest entries, so any contract can prove
+that one file belongs to a registered model with ``MerkleProof.verify``, and anyone can
+recompute the root with ``@openzeppelin/merkle-tree``. docs/hashing.md ("Model weights
+manifest") specifies the rule; this module is its only implementation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from modelmint.errors import InputError, IntegrityError
+from modelmint.hashing import canonical_json, keccak256, node_hash
+
+SCHEME = "modelmint.model-manifest.v1"
+TREE = "openzeppelin.standard-merkle-tree.string-bytes32-uint256"
+_WORD = 32
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One file of a model: its relative POSIX path, the SHA-256 of its bytes, its size."""
+
+    path: str
+    sha256: bytes
+    size: int
+
+    def encoded(self) -> bytes:
+        """``abi.encode(string path, bytes32 sha256, uint256 size)``."""
+        name = self.path.encode("utf-8")
+        return (
+            (3 * _WORD).to_bytes(_WORD, "big")  # offset of the string's tail
+            + self.sha256
+            + self.size.to_bytes(_WORD, "big")
+            + len(name).to_bytes(_WORD, "big")
+            + name
+            + bytes(-len(name) % _WORD)
+        )
+
+    def leaf(self) -> bytes:
+        """The tree leaf: ``keccak256(bytes.concat(keccak256(abi.encode(path, sha256, size))))``."""
+        return keccak256(keccak256(self.encoded()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": "0x" + self.sha256.hex(), "size": self.size}
+
+
+@dataclass(frozen=True)
+class FileDifference:
+    """A path present on both sides whose content differs."""
+
+    path: str
+    expected_sha256: str
+    actual_sha256: str
+    expected_size: int
+    actual_size: int
+
+
+@dataclass(frozen=True)
+class ManifestDiff:
+    """How a model's files differ from a manifest, by path."""
+
+    differing: list[FileDifference] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not (self.differing or self.missing or self.extra)
+
+
+@dataclass(frozen=True)
+class WeightsManifest:
+    """The files of a model in manifest order (paths ascending as UTF-8 bytes), and their root."""
+
+    files: tuple[ManifestEntry, ...]
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            raise InputError("a model with no files cannot be registered", "give a folder or file that holds the model")
+        keys = [f.path.encode("utf-8") for f in self.files]
+        if any(a >= b for a, b in zip(keys, keys[1:])):
+            raise ValueError("manifest entries must be sorted by path and distinct (use WeightsManifest.of)")
+        for f in self.files:
+            if len(f.sha256) != _WORD or not 0 <= f.size < 2**53 or not f.path:
+                raise ValueError(f"malformed manifest entry {f!r}")
+
+    @classmethod
+    def of(cls, entries: Iterable[ManifestEntry]) -> WeightsManifest:
+        """The manifest of ``entries`` in any order."""
+        return cls(tuple(sorted(entries, key=lambda e: e.path.encode("utf-8"))))
+
+    @cached_property
+    def _tree(self) -> list[bytes]:
+        return _build_tree([f.leaf() for f in self.files])
+
+    @property
+    def root(self) -> bytes:
+        """The 32-byte weights root, as committed on chain."""
+        return self._tree[0]
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def entry(self, path: str) -> ManifestEntry | None:
+        return self._by_path.get(path)
+
+    @cached_property
+    def _by_path(self) -> dict[str, ManifestEntry]:
+        return {f.path: f for f in self.files}
+
+    def proof(self, path: str) -> list[bytes]:
+        """The proof that file ``path`` is in this manifest, leaf to root (OpenZeppelin's ``getProof``).
+
+        Raises:
+            InputError: the manifest has no file ``path``.
+        """
+        entry = self.entry(path)
+        if entry is None:
+            raise InputError(f"the manifest has no file {path}", "give the path of one of its files")
+        nodes = self._tree
+        index = nodes.index(entry.leaf(), len(nodes) - len(self.files))
+        proof = []
+        while index > 0:
+            proof.append(nodes[index + 1 if index % 2 else index - 1])
+            index = (index - 1) // 2
+        return proof
+
+    @staticmethod
+    def verify_proof(root: bytes, entry: ManifestEntry, proof: Sequence[bytes]) -> bool:
+        """Whether ``proof`` shows that ``entry`` is a file of the model whose weights root is ``root``."""
+        node = entry.leaf()
+        for sibling in proof:
+            node = node_hash(node, bytes(sibling))
+        return node == bytes(root)
+
+    def compare(self, actual: WeightsManifest) -> ManifestDiff:
+        """How ``actual`` differs from this (the expected) manifest, by path."""
+        differing = [
+            FileDifference(e.path, "0x" + e.sha256.hex(), "0x" + a.sha256.hex(), e.size, a.size)
+            for e in self.files
+            if (a := actual.entry(e.path)) is not None and (a.sha256, a.size) != (e.sha256, e.size)
+        ]
+        missing = [e.path for e in self.files if actual.entry(e.path) is None]
+        extra = [a.path for a in actual.files if self.entry(a.path) is None]
+        return ManifestDiff(differing, missing, extra)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEME,
+            "tree": TREE,
+            "root": "0x" + self.root.hex(),
+            "files": [f.to_json() for f in self.files],
+        }
+
+    def canonical(self) -> bytes:
+        """The manifest file stored in the content store: RFC 8785 canonical JSON."""
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def from_json(cls, data: bytes, source: str = "the manifest") -> WeightsManifest:
+        """Parse a stored manifest and check that its stated root is the root of its files.
+
+        Raises:
+            IntegrityError: ``data`` is not a modelmint manifest, or its root does not match.
+        """
+        try:
+            doc = json.loads(data)
+            if doc["schema"] != SCHEME or doc["tree"] != TREE:
+                raise ValueError(f"unknown scheme {doc['schema']}/{doc['tree']}")
+            manifest = cls(
+                tuple(
+                    ManifestEntry(str(f["path"]), _hex32(f["sha256"]), _size(f["size"]))
+                    for f in doc["files"]
+                )
+            )
+            stated = _hex32(doc["root"])
+        except (ValueError, KeyError, TypeError, InputError) as exc:
+            raise IntegrityError(
+                f"{source} is not a {SCHEME} manifest ({exc})", "the token was not registered by modelmint"
+            ) from None
+        if stated != manifest.root:
+            raise IntegrityError(
+                f"{source} states root 0x{stated.hex()} but its files give 0x{manifest.root.hex()}",
+                "the manifest was altered; it cannot be trusted",
+            )
+        return manifest
+
+
+def _build_tree(leaves: list[bytes]) -> list[bytes]:
+    """OpenZeppelin's tree layout: sorted leaves at the end in descending order, root at 0."""
+    n = len(leaves)
+    nodes = [b""] * (n - 1) + sorted(leaves, reverse=True)
+    for i in range(n - 2, -1, -1):
+        nodes[i] = node_hash(nodes[2 * i + 1], nodes[2 * i + 2])
+    return nodes
+
+
+def _hex32(value: Any) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+        raise ValueError(f"not a 0x-prefixed 32-byte hex value: {value!r}")
+    return bytes.fromhex(value[2:])
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"not a file size: {value!r}")
+    return value
