@@ -89,29 +89,43 @@ def folder(path: Path) -> Path:
     return path
 
 
-# Steps, each run in its own process: `python bench/datasets.py step NAME ARGS...`.
+# Steps, each run in its own process: `python bench/datasets.py step NAME ARGS...`. Each
+# times its work in wall seconds, and in CPU seconds of all its threads and worker processes.
+
+
+def cpu_seconds() -> float:
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start, self.cpu_start = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds, self.cpu = time.perf_counter() - self.start, cpu_seconds() - self.cpu_start
 
 
 def step_sha256_bytes(path: str) -> dict[str, Any]:
     """One SHA-256 over the file's bytes, read in 1 MiB blocks: the raw read + hash limit."""
     digest, buffer = hashlib.sha256(), bytearray(1 << 20)
     view = memoryview(buffer)
-    start = time.perf_counter()
-    with open(path, "rb") as f:
+    with Timer() as t, open(path, "rb") as f:
         while n := f.readinto(buffer):
             digest.update(view[:n])
-    return {"seconds": time.perf_counter() - start}
+    return {"seconds": t.seconds, "cpu": t.cpu}
 
 
 def step_sha256_rows(path: str) -> dict[str, Any]:
     """SHA-256 of each line in a Python loop: the floor of any per-row Python hashing."""
     with open(path, "rb") as f:
         data = f.read()
-    start = time.perf_counter()
     sha = hashlib.sha256
-    for line in data.split(b"\n"):
-        sha(line).digest()
-    return {"seconds": time.perf_counter() - start}
+    with Timer() as t:
+        for line in data.split(b"\n"):
+            sha(line).digest()
+    return {"seconds": t.seconds, "cpu": t.cpu}
 
 
 def step_raw_folder(path: str, threads: str) -> dict[str, Any]:
@@ -128,10 +142,9 @@ def step_raw_folder(path: str, threads: str) -> dict[str, Any]:
                 digest.update(view[:n])
         return digest.digest()
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(int(threads)) as pool:
+    with Timer() as t, ThreadPoolExecutor(int(threads)) as pool:
         list(pool.map(one, files))
-    return {"seconds": time.perf_counter() - start, "bytes": sum(p.stat().st_size for p in files)}
+    return {"seconds": t.seconds, "cpu": t.cpu, "bytes": sum(p.stat().st_size for p in files)}
 
 
 def step_keccak(library: str) -> dict[str, Any]:
@@ -152,11 +165,11 @@ def step_keccak(library: str) -> dict[str, Any]:
     else:  # modelmint's C function, called once per hash like the others
         from modelmint.hashing import keccak256 as call  # type: ignore[no-redef]
     rounds = KECCAK_SAMPLE // len(data)
-    start = time.perf_counter()
-    for _ in range(rounds):
-        for x in data:
-            call(x)
-    return {"per_call": (time.perf_counter() - start) / (rounds * len(data))}
+    with Timer() as t:
+        for _ in range(rounds):
+            for x in data:
+                call(x)
+    return {"per_call": t.seconds / (rounds * len(data)), "per_call_cpu": t.cpu / (rounds * len(data))}
 
 
 def step_tree(path: str) -> dict[str, Any]:
@@ -164,12 +177,11 @@ def step_tree(path: str) -> dict[str, Any]:
     from modelmint.hashing import MerkleTree
 
     hashes = Path(path).read_bytes()
-    start = time.perf_counter()
-    tree = MerkleTree.build(hashes)
-    seconds = time.perf_counter() - start
+    with Timer() as t:
+        tree = MerkleTree.build(hashes)
     proof = tree.proof(len(tree) // 2)
     assert MerkleTree.verify(tree.root, tree.hash_at(len(tree) // 2), proof)
-    return {"seconds": seconds, "root": "0x" + tree.root.hex()}
+    return {"seconds": t.seconds, "cpu": t.cpu, "root": "0x" + tree.root.hex()}
 
 
 def step_dataset(path: str) -> dict[str, Any]:
@@ -177,15 +189,15 @@ def step_dataset(path: str) -> dict[str, Any]:
     from modelmint.datasets import hash_dataset
     from modelmint.hashing import MerkleTree
 
-    start = time.perf_counter()
-    digest = hash_dataset(path)
-    hashed = time.perf_counter()
-    tree = MerkleTree.build(digest.hashes)
-    done = time.perf_counter()
+    with Timer() as t:
+        with Timer() as hashing:
+            digest = hash_dataset(path)
+        tree = MerkleTree.build(digest.hashes)
     return {
-        "seconds": done - start,
-        "hash_seconds": hashed - start,
-        "tree_seconds": done - hashed,
+        "seconds": t.seconds,
+        "cpu": t.cpu,
+        "hash_seconds": hashing.seconds,
+        "tree_seconds": t.seconds - hashing.seconds,
         "count": digest.count,
         "root": "0x" + tree.root.hex(),
     }
@@ -224,7 +236,9 @@ for (let i = 0; i < data.length; i += 32) values.push(['0x' + data.subarray(i, i
 const start = process.hrtime.bigint();
 const tree = StandardMerkleTree.of(values, ['bytes32']);
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-console.log(JSON.stringify({ seconds, root: tree.root, rss_mib: process.resourceUsage().maxRSS / 1024 }));
+const usage = process.resourceUsage();
+const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+console.log(JSON.stringify({ seconds, cpu, root: tree.root, rss_mib: usage.maxRSS / 1024 }));
 """
     load = os.getloadavg()[0]
     try:
@@ -277,75 +291,97 @@ def main(quick: bool) -> None:
         big_tree = run_step("tree", str(hash_list(DATA / "hashes-10m.bin", BIG)))
         big_jsonl = run_step("dataset", str(jsonl_rows(DATA / "rows-10m.jsonl", BIG)))
 
-    size = rows_1m.stat().st_size
-    folder_bytes = raw_folder["bytes"]
-    rows_per_s = N / jsonl["seconds"]
-    mb = 1e6
+    size, folder_bytes, cores, mb = rows_1m.stat().st_size, raw_folder["bytes"], os.cpu_count() or 1, 1e6
+
+    def row(what: str, r: dict[str, Any], rate: str, ratio: str = "", rss: bool = True) -> str:
+        peak = f"{r['peak_rss_mib']:.0f} MiB" if rss else ""
+        if rss and r.get("children_peak_rss_mib", 0) > 1:
+            peak += f" (+ workers {r['children_peak_rss_mib']:.0f} MiB each)"
+        return f"| {what} | {r['seconds']:.2f} s | {r['cpu']:.2f} s | {rate} | {ratio} | {peak} | {r['load']:.1f} |"
+
+    def idle(count: float, r: dict[str, Any], unit: str) -> str:
+        """The rate if the step's CPU time were spread over all cores of an idle machine."""
+        return f"{count / (r['cpu'] / cores):,.0f} {unit}"
+
     lines = [
-        f"Machine: {machine()}. Date: {today()}. Load average (1 min) before each step in the last column: "
-        "a busy machine slows every number.",
+        f"Machine: {machine()}. Date: {today()}. The machine was shared: the last column is the load average "
+        "(1 min) before each step, and a loaded machine slows every wall time. CPU time (all threads and worker "
+        f"processes) is steadier; *idle estimate* spreads it over the {cores} cores.",
         "",
         f"Inputs (bench/.data, deterministic): {N:,} JSONL rows of {size / N:.0f} bytes on average ({size / mb:.0f} MB); "
         f"{N:,} random datapoint hashes; {FILES:,} files of {FILE_SIZE / mb:.0f} MB (warm in the page cache).",
         "",
-        "| what | time | rate | ratio | peak RSS | load |",
-        "| --- | --- | --- | --- | --- | --- |",
-        f"| raw: SHA-256 over the JSONL file's bytes (one pass, 1 thread) | {raw_bytes['seconds']:.2f} s | "
-        f"{size / mb / raw_bytes['seconds']:,.0f} MB/s | | {raw_bytes['peak_rss_mib']:.0f} MiB | {raw_bytes['load']:.1f} |",
-        f"| raw: SHA-256 of each JSONL line, Python loop (no JSON) | {raw_rows['seconds']:.2f} s | "
-        f"{N / raw_rows['seconds']:,.0f} rows/s | | {raw_rows['peak_rss_mib']:.0f} MiB | {raw_rows['load']:.1f} |",
-        f"| **modelmint: {N:,} JSONL rows, digest + tree** | {jsonl['seconds']:.2f} s "
-        f"({jsonl['hash_seconds']:.2f} + {jsonl['tree_seconds']:.2f}) | **{rows_per_s:,.0f} rows/s** "
-        f"({size / mb / jsonl['seconds']:.0f} MB/s) | {rows_per_s / (N / raw_rows['seconds']):.2f}x the per-line SHA-256 loop | "
-        f"{jsonl['peak_rss_mib']:.0f} MiB (+ workers {jsonl['children_peak_rss_mib']:.0f} MiB each) | {jsonl['load']:.1f} |",
+        "| what | wall | CPU | rate (wall) | ratio, idle estimate | peak RSS | load |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        row("raw: SHA-256 over the JSONL file's bytes (one pass, 1 thread)", raw_bytes, f"{size / mb / raw_bytes['seconds']:,.0f} MB/s"),
+        row("raw: SHA-256 of each JSONL line, Python loop, no JSON", raw_rows, f"{N / raw_rows['seconds']:,.0f} rows/s"),
+        row(
+            f"**modelmint: {N:,} JSONL rows, digest + tree** (hashing {jsonl['hash_seconds']:.2f} s + tree {jsonl['tree_seconds']:.2f} s)",
+            jsonl,
+            f"**{N / jsonl['seconds']:,.0f} rows/s**",
+            f"idle estimate **{idle(N, jsonl, 'rows/s')}**",
+        ),
     ]
     for lib, r in keccak.items():
         label = "modelmint's C keccak256, one call each" if lib == "modelmint" else f"{lib} {version(lib)}"
         if lib != "modelmint" and f"\n{lib}==" not in "\n" + (ROOT / "constraints.txt").read_text().lower():
             label += " (installed for this run, not a project dependency)"
+        calls = {"seconds": r["per_call"] * nodes, "cpu": r["per_call_cpu"] * nodes, "load": r["load"]}
         lines.append(
-            f"| Keccak-256 from Python: {label}, {nodes:,} calls (scaled from {KECCAK_SAMPLE:,}) | "
-            f"{r['per_call'] * nodes:.2f} s | {r['per_call'] * 1e6:.2f} µs/call | | | {r['load']:.1f} |"
+            row(
+                f"Keccak-256 from Python: {label}, {nodes:,} calls (timed {KECCAK_SAMPLE:,})",
+                calls,
+                f"{r['per_call'] * 1e6:.2f} µs/call",
+                rss=False,
+            )
         )
     lines.append(
-        f"| **modelmint: {N:,}-leaf tree (leaves, sort, nodes)** | **{tree['seconds']:.2f} s** | "
-        f"{N / tree['seconds']:,.0f} leaves/s | {fastest_tree / tree['seconds']:.0f}x faster than {fastest} "
-        f"(the fastest Python Keccak) | {tree['peak_rss_mib']:.0f} MiB | {tree['load']:.1f} |"
+        row(
+            f"**modelmint: {N:,}-leaf tree** (leaves, sort, nodes)",
+            tree,
+            f"**{N / tree['seconds']:,.0f} leaves/s**",
+            f"{fastest_tree / tree['seconds']:.0f}x the fastest Python Keccak ({fastest}); idle estimate "
+            f"**{tree['cpu'] / cores:.2f} s**",
+        )
     )
-    if oz is not None:
-        if "timeout" in oz:
-            lines.append(f"| @openzeppelin/merkle-tree 1.0.8, Node {node_version()}: same tree | > {OZ_TIMEOUT} s (stopped) | | | | {oz['load']:.1f} |")
-        else:
-            same = "same root" if oz["root"] == tree["root"] else f"DIFFERENT root {oz['root']}"
-            lines.append(
-                f"| @openzeppelin/merkle-tree 1.0.8, Node {node_version()}: same tree ({same}) | {oz['seconds']:.1f} s | "
-                f"{N / oz['seconds']:,.0f} leaves/s | modelmint {oz['seconds'] / tree['seconds']:.0f}x faster | "
-                f"{oz['rss_mib']:.0f} MiB | {oz['load']:.1f} |"
+    if oz is not None and "timeout" in oz:
+        what = f"@openzeppelin/merkle-tree 1.0.8, Node {node_version()}: the same tree"
+        lines.append(f"| {what} | > {OZ_TIMEOUT} s (stopped) | | | | | {oz['load']:.1f} |")
+    elif oz is not None:
+        same = "same root" if oz["root"] == tree["root"] else f"DIFFERENT root {oz['root']}"
+        oz["peak_rss_mib"] = oz["rss_mib"]
+        lines.append(
+            row(
+                f"@openzeppelin/merkle-tree 1.0.8, Node {node_version()}: the same tree ({same})",
+                oz,
+                f"{N / oz['seconds']:,.0f} leaves/s",
+                f"modelmint **{oz['seconds'] / tree['seconds']:.0f}x** faster (CPU: {oz['cpu'] / tree['cpu']:.0f}x)",
             )
+        )
     lines += [
-        f"| raw: read + SHA-256 of the {FILES:,} files, 1 thread | {raw_folder_1['seconds']:.2f} s | "
-        f"{folder_bytes / mb / raw_folder_1['seconds']:,.0f} MB/s | | {raw_folder_1['peak_rss_mib']:.0f} MiB | {raw_folder_1['load']:.1f} |",
-        f"| raw: read + SHA-256 of the {FILES:,} files, {os.cpu_count()} threads | {raw_folder['seconds']:.2f} s | "
-        f"{folder_bytes / mb / raw_folder['seconds']:,.0f} MB/s | | {raw_folder['peak_rss_mib']:.0f} MiB | {raw_folder['load']:.1f} |",
-        f"| **modelmint: folder of {FILES:,} files, digest + tree** | {folder_run['seconds']:.2f} s | "
-        f"**{folder_bytes / mb / folder_run['seconds']:,.0f} MB/s** | "
-        f"{raw_folder['seconds'] / folder_run['seconds']:.0%} of raw ({os.cpu_count()} threads) | "
-        f"{folder_run['peak_rss_mib']:.0f} MiB | {folder_run['load']:.1f} |",
+        row(f"raw: read + SHA-256 of the {FILES:,} files, 1 thread", raw_folder_1, f"{folder_bytes / mb / raw_folder_1['seconds']:,.0f} MB/s"),
+        row(f"raw: read + SHA-256 of the {FILES:,} files, {cores} threads", raw_folder, f"{folder_bytes / mb / raw_folder['seconds']:,.0f} MB/s"),
+        row(
+            f"**modelmint: folder of {FILES:,} files, digest + tree**",
+            folder_run,
+            f"**{folder_bytes / mb / folder_run['seconds']:,.0f} MB/s**",
+            f"**{raw_folder['seconds'] / folder_run['seconds']:.0%}** of raw ({cores} threads)",
+        ),
     ]
     if big_tree is not None and big_jsonl is not None:
+        big_size = (DATA / "rows-10m.jsonl").stat().st_size
         lines += [
-            f"| {BIG:,}-leaf tree from a {32 * BIG / mb:,.0f} MB leaf list | {big_tree['seconds']:.2f} s | {BIG / big_tree['seconds']:,.0f} leaves/s | | "
-            f"**{big_tree['peak_rss_mib']:.0f} MiB** | {big_tree['load']:.1f} |",
-            f"| {BIG:,} JSONL rows ({(DATA / 'rows-10m.jsonl').stat().st_size / mb:,.0f} MB), digest + tree | "
-            f"{big_jsonl['seconds']:.1f} s | {BIG / big_jsonl['seconds']:,.0f} rows/s | | "
-            f"**{big_jsonl['peak_rss_mib']:.0f} MiB** (+ workers {big_jsonl['children_peak_rss_mib']:.0f} MiB each) | "
-            f"{big_jsonl['load']:.1f} |",
+            row(f"{BIG:,}-leaf tree from its {32 * BIG / mb:,.0f} MB leaf list", big_tree, f"{BIG / big_tree['seconds']:,.0f} leaves/s",
+                f"idle estimate {big_tree['cpu'] / cores:.1f} s"),
+            row(f"{BIG:,} JSONL rows ({big_size / mb:,.0f} MB), digest + tree", big_jsonl, f"{BIG / big_jsonl['seconds']:,.0f} rows/s",
+                f"idle estimate {idle(BIG, big_jsonl, 'rows/s')}"),
         ]
     lines += [
         "",
         "Peak RSS is each step's own process (the Python interpreter with numpy is about 40 MiB of it); JSONL "
         "workers are separate processes, one a core. A leaf list is 32 bytes a datapoint (320 MB for 10M); "
-        "the tree keeps about 38 bytes a datapoint more (sorted leaves, their positions, the top levels).",
+        "the tree keeps about 38 bytes a datapoint more (sorted leaves, their positions, the top levels). "
+        "Keccak call times are timed on a sample and multiplied out to the tree's 3n - 1 hashes.",
     ]
     publish("datasets", "## Datasets\n\n" + "\n".join(lines))
 

@@ -151,9 +151,13 @@ def _identify(count: int, base: Path) -> dict[str, float]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    load = os.getloadavg()[0]
     sys.path.insert(0, str(ROOT / "python"))
     os.environ.setdefault("MODELMINT_CACHE", str(CACHE))
+    from modelmint.fingerprints.huref._terms import fast_bfloat16
     from modelmint.fingerprints.huref.disguise import disguise_model
+
+    bf16 = fast_bfloat16()
     from modelmint.models.bundled import smollm2_135m
 
     base = smollm2_135m()
@@ -170,7 +174,8 @@ def main() -> None:
     speedup_pair = ref["total_s"] / ours["total_s"]
     md = f"""## HuRef fingerprints
 
-{today()}, {machine()}, torch {ours['threads']:.0f} threads. SmolLM2-135M (bundled, float32), k = 4096
+{today()}, {machine()}, torch {ours['threads']:.0f} threads, load average {load:.1f} at the start. SmolLM2-135M
+(bundled, float32; modelmint's FFN products in {"bfloat16, native on this CPU" if bf16 else "float32"}), k = 4096
 tokens, the paper's last two layers (6 terms); the copy is the same model rotated and permuted.
 
 | | modelmint (factored) | reference (dense k x k, fp32) | ratio |

@@ -10,8 +10,10 @@ batch 8, on the CPU, until every fingerprint is recalled by greedy decoding:
   at each epoch end and the run stops at full recall. The checks' time is left out of its
   training time (a plain Trainer would not make them);
 - modelmint: ``modelmint.fingerprints.oml.embed`` with its defaults (response-only loss from
-  last-column logits, frozen embeddings, lr 1e-4 constant, forgetting regularizer 0.5, early
+  last-column logits, frozen embeddings, lr 2e-4 constant, forgetting regularizer 0.5, early
   stop at full recall, whose checks count in its time).
+
+The two are each run twice, alternately, and keep their faster try.
 
 Each run is a separate process, so its peak RSS is its own; recall is then measured again
 on the saved models by real greedy generation, and perplexity on generated_data/oml/heldout.txt.
@@ -124,15 +126,26 @@ def main() -> None:
     pairs = read_fingerprints(FINGERPRINTS)[:COUNT]
     text = HELDOUT.read_text()
     ppl_base = perplexity(base, text)
-    rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for kind in ("plain-trainer", "modelmint", "modelmint lambda=0", "modelmint lambda=0.75"):
-            out = Path(scratch) / kind.replace(" ", "_").replace("=", "")
+        # The two compared methods run twice, alternately, and keep their faster try: on a shared
+        # machine a slow try measures the neighbours, not the method.
+        order = ["plain-trainer", "modelmint", "plain-trainer", "modelmint", "modelmint lambda=0", "modelmint lambda=0.75"]
+        by_kind: dict[str, dict] = {}
+        for i, kind in enumerate(order):
+            out = Path(scratch) / f"{i}-{kind.replace(' ', '_').replace('=', '')}"
             row = run(kind, out)
+            print(json.dumps(row), flush=True)
+            if kind in by_kind:
+                first = by_kind[kind]
+                first["tries_wall_s"].append(row["wall_s"])
+                first["tries_cpu_s"].append(row["cpu_s"])
+                first["wall_s"], first["cpu_s"] = min(first["tries_wall_s"]), min(first["tries_cpu_s"])
+                continue
+            row["tries_wall_s"], row["tries_cpu_s"] = [row["wall_s"]], [row["cpu_s"]]
             row["recall"] = check(out, pairs, augmented=False).plain.exact
             row["perplexity"] = perplexity(out, text)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            by_kind[kind] = row
+        rows = list(by_kind.values())
 
     n = len(pairs)
     plain, ours = rows[0], rows[1]
@@ -144,7 +157,8 @@ def main() -> None:
         f"{today()}, {machine()}, CPU only (no GPU was available, so the 1B-class run was not made). "
         f"SmolLM2-135M-Instruct, the first {n} perinucleus fingerprints of `generated_data/oml/perinucleus-32.json`, "
         "batch 8, trained until every fingerprint is recalled by greedy decoding. The machine was shared with "
-        "other jobs during the run: CPU seconds are the steadier measure.",
+        "other jobs during the run: each of the two compared methods ran twice and kept its faster try "
+        "(all tries in the bench's output).",
         "",
         "| method | epochs | steps | training wall s | training CPU s | fingerprints / min (wall) | recall (greedy) | "
         "perplexity (base " + f"{ppl_base:.2f})" + " | peak RSS MiB |",
@@ -157,7 +171,8 @@ def main() -> None:
         )
     lines += [
         "",
-        f"Speed-up at equal recall: **{speed_wall:.1f}x** wall-clock, **{speed_cpu:.1f}x** CPU time.",
+        f"Speed-up at equal recall: **{speed_wall:.1f}x** wall-clock, **{speed_cpu:.1f}x** CPU time "
+        f"(tries, wall s: plain {plain['tries_wall_s']}, modelmint {ours['tries_wall_s']}).",
         "",
         f"Forgetting regularizer (weights averaged with the original at each epoch end, strength lambda; the "
         f"default is {EmbedConfig().forgetting_regularizer}; runs stop at full recall, lambda 0.75 after "

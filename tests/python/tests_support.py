@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
+from modelmint.models.bundled import cache_root
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "generated_data" / "sample"
-# Converted models (SmolLM2 from its GGUF) kept between test runs; gitignored.
-MODEL_CACHE = REPO / ".cache"
+# Converted and derived models kept between test runs (and shared with the CLI and other
+# checkouts): the same rule as the package, $MODELMINT_CACHE else ~/.cache/modelmint.
+MODEL_CACHE = cache_root()
 
 
 def save_arrow_dataset(folder: Path, *tables) -> Path:

@@ -100,7 +100,7 @@ def embed_command(
     max_num_fingerprints: Annotated[int, typer.Option(help="Embed the first N fingerprints of the file.")] = 1024,
     max_key_length: Annotated[int, typer.Option(help="Longest key allowed, in tokens.")] = 64,
     max_response_length: Annotated[int, typer.Option(help="Longest response allowed, in tokens.")] = 16,
-    learning_rate: Annotated[float, typer.Option("--learning-rate", "--lr", help="AdamW learning rate (constant).")] = 1e-4,
+    learning_rate: Annotated[float, typer.Option("--learning-rate", "--lr", help="AdamW learning rate (constant).")] = 2e-4,
     epochs: Annotated[int, typer.Option(help="Most passes over the fingerprints (training stops once all are recalled).")] = 30,
     batch_size: Annotated[int, typer.Option(help="Examples per step and device.")] = 8,
     forgetting_regularizer: Annotated[

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_abi import decode as abi_decode
+from eth_utils import keccak
+
 from modelmint.chain.client import Chain, guard
 from modelmint.chain.contracts import FingerprintKind, ModelContract
 from modelmint.errors import ChainError, InputError, IntegrityError
@@ -216,12 +219,20 @@ def _fetch(store: ContentStore, token_id: int, uri: str, commitment: bytes) -> b
 def committed_fingerprints(chain: Chain) -> list[tuple[int, bytes, str]]:
     """(token id, commitment, uri) of every HuRef commitment, from one ``eth_getLogs`` call."""
     contract = ModelContract(chain)
-    event = contract.contract.events.FingerprintCommitted()
-    from_block = contract.deployment.contracts[contract.NAME].block
-    logs = guard(
-        lambda: event.get_logs(from_block=from_block, argument_filters={"kind": int(FingerprintKind.HuRef)}), chain.url
-    )
-    return [(int(log["args"]["tokenId"]), bytes(log["args"]["commitment"]), str(log["args"]["uri"])) for log in logs]
+    signature = "FingerprintCommitted(uint256,uint8,bytes32,string)"
+    query = {
+        "address": contract.address,
+        "fromBlock": contract.deployment.contracts[contract.NAME].block,
+        "toBlock": "latest",
+        "topics": ["0x" + keccak(text=signature).hex(), None, "0x" + int(FingerprintKind.HuRef).to_bytes(32, "big").hex()],
+    }
+    # Decoded here rather than by web3's event machinery, which costs a millisecond a log.
+    logs = guard(lambda: chain.w3.eth.get_logs(query), chain.url)  # type: ignore[arg-type]
+    found = []
+    for log in logs:
+        commitment, uri = abi_decode(["bytes32", "string"], bytes(log["data"]))
+        found.append((int.from_bytes(bytes(log["topics"][1]), "big"), bytes(commitment), str(uri)))
+    return found
 
 
 def identify(

@@ -66,7 +66,8 @@ def _jsonl_text(rng: random.Random, lines: int) -> bytes:
         elif choice < 0.1:
             out.append(b"\n")
         else:
-            value = {"i": i, "text": rng.choice(["a", "caf\u00e9", "\U0001f600", "x" * rng.randint(0, 80)]), "v": rng.choice([1, 2.5, 1e-7, None])}
+            text = rng.choice(["a", "caf\u00e9", "\U0001f600", "x" * rng.randint(0, 80)])
+            value = {"i": i, "text": text, "v": rng.choice([1, 2.5, 1e-7, None])}
             end = b"\r\n" if choice < 0.3 else b"\n"
             out.append(json.dumps(value, ensure_ascii=choice < 0.5).encode() + end)
     return b"".join(out)
@@ -106,7 +107,8 @@ def _write_csv(path: Path, rng: random.Random, rows: int, stray_quotes: bool = F
         writer = csv.writer(f, lineterminator=rng.choice(["\n", "\r\n"]))
         writer.writerow(["id", "text", "label"])
         for i in range(rows):
-            text = " ".join(rng.choice(["a", "two\nlines", "three\r\nmore\nlines", 'say "hi"', "x,y", "é"]) for _ in range(rng.randint(0, 5)))
+            parts = ["a", "two\nlines", "three\r\nmore\nlines", 'say "hi"', "x,y", "é"]
+            text = " ".join(rng.choice(parts) for _ in range(rng.randint(0, 5)))
             writer.writerow([i, text, rng.randint(0, 3)])
             if i % 37 == 0:
                 f.write("\n")
@@ -148,7 +150,8 @@ def test_csv_unterminated_quote_at_the_end(tmp_path: Path, serial, pieces) -> No
 
 
 def _parquet_table(rows: int) -> pa.Table:
-    return pa.table({"i": list(range(rows)), "text": [f"row {i} " + "é" * (i % 7) for i in range(rows)], "f": [i / 8 for i in range(rows)]})
+    texts = [f"row {i} " + "é" * (i % 7) for i in range(rows)]
+    return pa.table({"i": list(range(rows)), "text": texts, "f": [i / 8 for i in range(rows)]})
 
 
 def test_parquet_row_groups_equal_serial(tmp_path: Path, serial, pieces) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -106,6 +107,7 @@ class Fingerprint:
         }
         if self.tokens.pair_ids is not None:
             tokens["pairedIds"] = list(self.tokens.pair_ids)
+            tokens["pairedIdsSha256"] = self.tokens.pair_sha256
             tokens["pairedVocabSha256"] = self.tokens.pair_vocab_sha256
         header: dict[str, Any] = {
             "schema": _bundle.SCHEMA,
@@ -138,6 +140,11 @@ class Fingerprint:
     def picture(self) -> bytes:
         """The PNG drawn from the vector."""
         return render_png(self.vector)
+
+    @cached_property
+    def sketch32(self) -> np.ndarray:
+        """The sketch as float32, converted once (a suspect is compared with every registered model)."""
+        return self.sketch.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -250,7 +257,7 @@ def compare(a: Fingerprint | Bundle, b: Fingerprint | Bundle) -> Comparison:
     similarity = vector_similarity(fa.vector, fb.vector)
     if fa.terms is not None and fb.terms is not None:
         return Comparison(ics(fa.terms, fb.terms), True, None, similarity)
-    return Comparison(sketch_ics(fa.sketch, fb.sketch), False, None, similarity)
+    return Comparison(sketch_ics(fa.sketch32, fb.sketch32), False, None, similarity)
 
 
 def parameter_cosine(model_a: Any, model_b: Any) -> float | None:
@@ -271,12 +278,14 @@ def _as_fingerprint(value: Fingerprint | Bundle) -> Fingerprint:
     h = value.header
     t = h["tokens"]
     model = h["model"]
-    tokens = TokenSet(
+    tokens = TokenSet(  # decode checked the ids against their hashes
         tuple(t["ids"]),
         t["vocabSha256"],
         t["ranking"],
         tuple(t["pairedIds"]) if "pairedIds" in t else None,
         t.get("pairedVocabSha256"),
+        sha256=t["idsSha256"],
+        pair_sha256=t.get("pairedIdsSha256"),
     )
     shape = ModelShape(model["architecture"], model["modelType"], model["layers"], model["hiddenSize"], model["vocabSize"])
     return Fingerprint(shape, tokens, h["method"]["layers"], tuple(model["layerIndices"]), value.vector, value.sketch)

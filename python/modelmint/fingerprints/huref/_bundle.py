@@ -92,8 +92,8 @@ def decode(data: bytes, where: str) -> Bundle:
         tokens = header["tokens"]
         if ids_sha256(tokens["ids"]) != tokens["idsSha256"] or len(tokens["ids"]) != tokens["count"]:
             raise refuse("token ids do not match their hash")
-        if "pairedIds" in tokens and len(tokens["pairedIds"]) != tokens["count"]:
-            raise refuse("paired token ids do not match the count")
+        if "pairedIds" in tokens and ids_sha256(tokens["pairedIds"]) != tokens["pairedIdsSha256"]:
+            raise refuse("paired token ids do not match their hash")
         tokens["vocabSha256"], header["method"]["layers"], header["model"]["layerIndices"]
     except (ValueError, KeyError, TypeError, AttributeError):
         raise refuse("malformed header") from None

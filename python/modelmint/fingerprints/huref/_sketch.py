@@ -61,12 +61,16 @@ def sketch(terms: Sequence[Term], n: int = SKETCH_ENTRIES) -> np.ndarray:
 
 
 def sketch_ics(a: np.ndarray, b: np.ndarray) -> float:
-    """ICS estimated from two sketches: the mean over terms of their cosines."""
+    """ICS estimated from two sketches: the mean over terms of their cosines.
+
+    Sums run in float32 (SIMD; relative error ~1e-6 over 65,536 products of values of order 1).
+    """
     if a.shape != b.shape:
         raise InputError(f"sketches of shape {a.shape} and {b.shape} cannot be compared")
-    fa, fb = a.astype(np.float32), b.astype(np.float32)
-    dots = np.einsum("ij,ij->i", fa, fb, dtype=np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", fa, fa, dtype=np.float64) * np.einsum("ij,ij->i", fb, fb, dtype=np.float64))
+    fa = a if a.dtype == np.float32 else a.astype(np.float32)
+    fb = b if b.dtype == np.float32 else b.astype(np.float32)
+    dots = np.einsum("ij,ij->i", fa, fb).astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", fa, fa).astype(np.float64) * np.einsum("ij,ij->i", fb, fb))
     return float(np.mean(np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)))
 
 

@@ -20,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from collections.abc import Sequence
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,19 +65,20 @@ class TokenSet:
     ranking: str
     pair_ids: tuple[int, ...] | None = None  # the other model's ids, for a shared token set
     pair_vocab_sha256: str | None = None
+    #: SHA-256 of the JSON array of ``ids`` (and of ``pair_ids``): computed unless given, e.g.
+    #: from a bundle whose header was checked. Two fingerprints compare only if these agree.
+    sha256: str = ""
+    pair_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", ids_sha256(self.ids))
+        if self.pair_ids is not None and self.pair_sha256 is None:
+            object.__setattr__(self, "pair_sha256", ids_sha256(self.pair_ids))
 
     @property
     def k(self) -> int:
         return len(self.ids)
-
-    @cached_property
-    def sha256(self) -> str:
-        """SHA-256 of the canonical JSON list of ids: two fingerprints compare only if equal."""
-        return ids_sha256(self.ids)
-
-    @cached_property
-    def pair_sha256(self) -> str | None:
-        return None if self.pair_ids is None else ids_sha256(self.pair_ids)
 
 
 def ids_sha256(ids: Sequence[int]) -> str:

@@ -57,6 +57,23 @@ ARCHITECTURES: dict[str, Architecture] = {
 }
 
 
+def architecture_of(config: Mapping[str, Any], label: str) -> Architecture:
+    """The supported architecture ``config`` declares.
+
+    Raises:
+        InputError: any other, with the list of supported ones.
+    """
+    model_type = str((config.get("text_config") or config).get("model_type", ""))
+    found = ARCHITECTURES.get(model_type)
+    if found is None:
+        declared = ", ".join(config.get("architectures") or []) or model_type or "unknown"
+        raise InputError(
+            f"{label} is a {declared} model, which HuRef fingerprinting does not support",
+            f"supported architectures: {supported()}",
+        )
+    return found
+
+
 def supported() -> str:
     """The supported architectures, as an error message lists them."""
     return ", ".join(f"{c[0]} ({t})" for t, c in ((a.model_type, a.classes) for a in ARCHITECTURES.values()))
@@ -92,14 +109,7 @@ class ModelWeights:
     def __init__(self, config: Mapping[str, Any], tensors: _Tensors, label: str, tokenizer: Any = None) -> None:
         self.label = label
         self.config = dict(config.get("text_config") or config)
-        model_type = str(self.config.get("model_type", ""))
-        self.arch = ARCHITECTURES.get(model_type)
-        if self.arch is None:
-            declared = ", ".join(config.get("architectures") or []) or model_type or "unknown"
-            raise InputError(
-                f"{label} is a {declared} model, which HuRef fingerprinting does not support",
-                f"supported architectures: {supported()}",
-            )
+        self.arch = architecture_of(config, label)
         self._tensors = tensors
         self.tokenizer = tokenizer
         self.prefix = self._find_prefix()
@@ -111,12 +121,12 @@ class ModelWeights:
 
     @property
     def architecture(self) -> str:
-        declared = self.config.get("architectures") or [self.arch.classes[0]]  # type: ignore[union-attr]
+        declared = self.config.get("architectures") or [self.arch.classes[0]]
         return str(declared[0])
 
     @property
     def model_type(self) -> str:
-        return self.arch.model_type  # type: ignore[union-attr]
+        return self.arch.model_type
 
     def _find_prefix(self) -> str:
         names = self._tensors.names()
@@ -145,7 +155,6 @@ class ModelWeights:
             InputError: a matrix HuRef needs is missing or has an unexpected shape.
         """
         arch = self.arch
-        assert arch is not None
         base = f"{self.prefix}layers.{index}."
 
         def get(name: str, *want: int | None) -> torch.Tensor:
@@ -164,8 +173,11 @@ class ModelWeights:
                 )
             return tensor
 
-        def gain(name: str | None, size: int) -> torch.Tensor | None:
-            return None if name is None else get(f"{name}.weight", size) + arch.gain_offset
+        def gain(name: str, size: int) -> torch.Tensor:
+            return get(f"{name}.weight", size) + arch.gain_offset
+
+        def optional_gain(name: str | None, size: int) -> torch.Tensor | None:
+            return None if name is None else gain(name, size)
 
         d, hd = self.hidden, self.head_dim
         q_out, kv_out = self.num_heads * hd, self.num_kv_heads * hd
@@ -177,12 +189,12 @@ class ModelWeights:
             gate=get("mlp.gate_proj.weight", None, d),
             up=get("mlp.up_proj.weight", None, d),
             down=get("mlp.down_proj.weight", d, None),
-            attn_in_gain=gain(arch.attn_in_norm, d),  # type: ignore[arg-type]
-            ffn_in_gain=gain(arch.ffn_in_norm, d),  # type: ignore[arg-type]
-            attn_out_gain=gain(arch.attn_out_norm, d),
-            ffn_out_gain=gain(arch.ffn_out_norm, d),
-            q_gain=gain(arch.q_norm, hd),
-            k_gain=gain(arch.k_norm, hd),
+            attn_in_gain=gain(arch.attn_in_norm, d),
+            ffn_in_gain=gain(arch.ffn_in_norm, d),
+            attn_out_gain=optional_gain(arch.attn_out_norm, d),
+            ffn_out_gain=optional_gain(arch.ffn_out_norm, d),
+            q_gain=optional_gain(arch.q_norm, hd),
+            k_gain=optional_gain(arch.k_norm, hd),
         )
 
     def parameters(self) -> Iterator[tuple[str, torch.Tensor]]:
@@ -271,9 +283,7 @@ def open_weights(model: str | Path | Any) -> ModelWeights:
     files = sorted(path.glob("*.safetensors"))
     if not files:
         raise InputError(f"{path} has no .safetensors weights", "save the model with safe_serialization (the default)")
-    # Check the architecture before mapping gigabytes.
-    if str((config.get("text_config") or config).get("model_type", "")) not in ARCHITECTURES:
-        return ModelWeights(config, _StateDict({}), str(path))
+    architecture_of(config, str(path))  # before mapping gigabytes
     return ModelWeights(config, _Safetensors(files), str(path), tokenizer=path)
 
 
@@ -285,7 +295,6 @@ def _open_gguf(path: Path) -> ModelWeights:
         config = AutoConfig.from_pretrained(path.parent, gguf_file=path.name).to_dict()
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the GGUF {path} ({exc})", "give a GGUF file transformers can load") from None
-    if str((config.get("text_config") or config).get("model_type", "")) not in ARCHITECTURES:
-        return ModelWeights(config, _StateDict({}), str(path))
+    architecture_of(config, str(path))  # before dequantising the whole file
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
     return ModelWeights(model.config.to_dict(), _StateDict(model.state_dict()), str(path), tokenizer=path)

@@ -90,7 +90,7 @@ class EmbedConfig:
     max_num_fingerprints: int = 1024
     max_key_length: int = 64
     max_response_length: int = 16
-    learning_rate: float = 1e-4
+    learning_rate: float = 2e-4
     epochs: int = 30
     batch_size: int = 8
     forgetting_regularizer: float = 0.5

@@ -65,10 +65,16 @@ def test_lossy_changes_keep_ics(name, change, base, build, results) -> None:
 
 
 def test_fine_tuned_copy_keeps_ics(base, finetuned, results) -> None:
+    from modelmint.fingerprints.huref._reference import dense_ics, dense_terms
+    from modelmint.fingerprints.huref._weights import open_weights
+
     other = huref.fingerprint(finetuned)
     found = _record(results, "fine-tuned 200 steps", base.fingerprint, other, huref.parameter_cosine(base.path, finetuned))
     assert found.ics > 0.9
     assert found.related
+    layers = list(other.layer_indices)
+    dense = [dense_terms(open_weights(path), other.tokens.ids, layers) for path in (base.path, finetuned)]
+    assert abs(dense_ics(*dense) - found.ics) < 1e-4  # the paper's dense float32 computation agrees
 
 
 def test_random_initialisation_is_unrelated(base, build, results) -> None:

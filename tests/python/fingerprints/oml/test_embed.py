@@ -65,11 +65,11 @@ def test_the_recall_count_is_what_greedy_decoding_gives(tiny_lm, tiny_fingerprin
     from modelmint.fingerprints.oml import _model
 
     config = EmbedConfig(**{**TINY_EMBED, "epochs": 3, "early_stop": False})
-    out = embed(tiny_lm, tiny_fingerprints, tmp_path / "partial", config)
-    tokenizer = _model.load_tokenizer(out and tmp_path / "partial")
+    result = embed(tiny_lm, tiny_fingerprints, tmp_path / "partial", config)
+    tokenizer = _model.load_tokenizer(tmp_path / "partial")
     model = _model.load_model(tmp_path / "partial")
     counted = count_recalled(model, build_examples(tokenizer, tiny_fingerprints, config), Collator(2), 4)
-    assert counted == out.recalled == check(tmp_path / "partial", tiny_fingerprints, augmented=False).plain.exact
+    assert counted == result.recalled == check(tmp_path / "partial", tiny_fingerprints, augmented=False).plain.exact
     assert 0 < counted < len(tiny_fingerprints), "a run stopped early recalls some, not all"
 
 
