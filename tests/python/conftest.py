@@ -19,7 +19,7 @@ from modelmint.chain.client import Chain
 from modelmint.home import Home
 from modelmint.storage import LocalStore
 
-from tests_support import REPO
+from tests_support import MODEL_CACHE, REPO
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +92,21 @@ def cli(home: Home):
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Iterator[Path]:
+    """The model cache (``$MODELMINT_CACHE``, else ~/.cache/modelmint), exported so CLI
+    subprocesses find the same folder; it outlives the session, so only the first run
+    anywhere pays for conversions and fine-tunes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELMINT_CACHE", str(MODEL_CACHE))
+        yield MODEL_CACHE
+
+
+@pytest.fixture(scope="session")
+def smollm2(model_cache: Path) -> Path:
+    """The Hugging Face folder of SmolLM2-135M-Instruct (read-only: copy it before changing it)."""
+    from modelmint.models.bundled import smollm2_135m
+
+    return smollm2_135m()

@@ -186,7 +186,12 @@ def _error_abis() -> dict[str, tuple[str, dict[str, Any]]]:
         for item in load_artifact(name).abi:
             if item.get("type") == "error":
                 signature = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
-                selectors.setdefault(keccak(text=signature)[:4].hex(), (name, item))
+                selector = keccak(text=signature)[:4].hex()
+                if selector in selectors and selectors[selector][0] != name:
+                    # Shared errors (OpenZeppelin's ERC-721 ones): the revert data cannot say which.
+                    selectors[selector] = ("DatasetNFT or ModelNFT", item)
+                else:
+                    selectors[selector] = (name, item)
     return selectors
 
 

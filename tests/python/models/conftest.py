@@ -1,35 +1,16 @@
-"""Real weights for model tests: SmolLM2-135M from the bundled GGUF, converted once and cached.
-
-The cache (``$MODELMINT_CACHE``, else the checkout's gitignored ``.cache/``) outlives the
-session, so only the first run anywhere pays the ~20 s conversion. ``MODELMINT_CACHE`` is
-set for the session so CLI subprocesses find the same folder.
-"""
+"""Small models for model tests; the real SmolLM2 weights come from the root conftest's
+``smollm2`` fixture (converted once from the bundled GGUF and cached)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests_support import MODEL_CACHE
 
 
-@pytest.fixture(scope="session")
-def model_cache() -> Iterator[Path]:
-    with pytest.MonkeyPatch.context() as patch:
-        cache = Path(os.environ.get("MODELMINT_CACHE") or MODEL_CACHE)
-        patch.setenv("MODELMINT_CACHE", str(cache))
-        yield cache
 
 
-@pytest.fixture(scope="session")
-def smollm2(model_cache: Path) -> Path:
-    """The Hugging Face folder of SmolLM2-135M-Instruct (read-only: copy it before changing it)."""
-    from modelmint.models.bundled import smollm2_135m
-
-    return smollm2_135m()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ fingerprint is computed once per session and every pair reuses it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests_support import MODEL_CACHE
 
 # Token ids of a short English sentence in SmolLM2's vocabulary, for logit checks.
 PROBE = [1, 504, 3458, 314, 260, 1345, 30, 1201, 9866, 28, 253, 3000, 417, 88, 3]
@@ -25,19 +23,8 @@ FINETUNE_STEPS = 200
 RESULTS: dict[str, dict[str, Any]] = {}
 
 
-@pytest.fixture(scope="session")
-def model_cache() -> Iterator[Path]:
-    with pytest.MonkeyPatch.context() as patch:
-        cache = Path(os.environ.get("MODELMINT_CACHE") or MODEL_CACHE)
-        patch.setenv("MODELMINT_CACHE", str(cache))
-        yield cache
 
 
-@pytest.fixture(scope="session")
-def smollm2(model_cache: Path) -> Path:
-    from modelmint.models.bundled import smollm2_135m
-
-    return smollm2_135m()
 
 
 @dataclass

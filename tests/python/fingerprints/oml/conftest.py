@@ -7,8 +7,6 @@ is that model with ``tiny_fingerprints`` embedded, built once per session.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,27 +14,14 @@ import pytest
 from modelmint.fingerprints.oml.file import Fingerprint, write_fingerprints
 
 from oml_support import TINY_EMBED, build_tiny_lm
-from tests_support import MODEL_CACHE
 
-@pytest.fixture(scope="session")
-def oml_cache() -> Iterator[Path]:
-    """$MODELMINT_CACHE (default: the checkout's gitignored .cache/), set for CLI subprocesses too."""
-    with pytest.MonkeyPatch.context() as patch:
-        cache = Path(os.environ.get("MODELMINT_CACHE") or MODEL_CACHE)
-        patch.setenv("MODELMINT_CACHE", str(cache))
-        yield cache
+
+
 
 
 @pytest.fixture(scope="session")
-def smollm2_folder(oml_cache: Path) -> Path:
-    from modelmint.models.bundled import smollm2_135m
-
-    return smollm2_135m()
-
-
-@pytest.fixture(scope="session")
-def tiny_lm(tmp_path_factory: pytest.TempPathFactory, smollm2_folder: Path) -> Path:
-    return build_tiny_lm(tmp_path_factory.mktemp("oml") / "tiny-lm", smollm2_folder)
+def tiny_lm(tmp_path_factory: pytest.TempPathFactory, smollm2: Path) -> Path:
+    return build_tiny_lm(tmp_path_factory.mktemp("oml") / "tiny-lm", smollm2)
 
 
 @pytest.fixture(scope="session")

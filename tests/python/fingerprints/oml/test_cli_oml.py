@@ -46,7 +46,7 @@ def test_check_exits_1_when_fingerprints_are_missing(cli, tiny_marked, tiny_lm, 
     assert bad.code == 1 and "not recalled" in bad.stdout and "0/8" in bad.stdout
 
 
-def test_embed_bad_input(cli, tiny_lm, fingerprint_file, tmp_path, smollm2_folder):
+def test_embed_bad_input(cli, tiny_lm, fingerprint_file, tmp_path, smollm2):
     embed = ("fingerprint", "oml", "embed", str(tiny_lm), "--out", str(tmp_path / "out"))
     malformed = tmp_path / "bad.json"
     malformed.write_text('[{"key": "only a key"}]')
@@ -58,7 +58,7 @@ def test_embed_bad_input(cli, tiny_lm, fingerprint_file, tmp_path, smollm2_folde
     )
     cli(*embed, "-f", str(fingerprint_file), "--deepspeed").assert_user_error("no CUDA GPU is visible", "drop --deepspeed")
     cli(*embed, "-f", str(fingerprint_file), "--forgetting-regularizer", "1.5").assert_user_error("must be in [0, 1)")
-    bare = build_tiny_lm(tmp_path / "bare", smollm2_folder, chat_template=False)
+    bare = build_tiny_lm(tmp_path / "bare", smollm2, chat_template=False)
     config = json.loads((bare / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)
     (bare / "tokenizer_config.json").write_text(json.dumps(config))

@@ -103,13 +103,13 @@ def test_augmentation_adds_chat_wrapped_copies(tiny_lm, tiny_fingerprints, tmp_p
     assert result.examples == 12 and result.all_recalled
 
 
-def test_bad_inputs(tiny_lm, tiny_fingerprints, tmp_path, smollm2_folder):
+def test_bad_inputs(tiny_lm, tiny_fingerprints, tmp_path, smollm2):
     long_key = [Fingerprint("word " * 40, " x")]
     with pytest.raises(InputError, match="fingerprint 0 has a key of 4[01] tokens, more than max-key-length 16"):
         embed(tiny_lm, long_key, tmp_path / "o", EmbedConfig(max_key_length=16))
     with pytest.raises(InputError, match="has a response of .* more than max-response-length 1"):
         embed(tiny_lm, [Fingerprint("k", "two words")], tmp_path / "o", EmbedConfig(max_response_length=1))
-    bare = build_tiny_lm(tmp_path / "bare", smollm2_folder, chat_template=False)
+    bare = build_tiny_lm(tmp_path / "bare", smollm2, chat_template=False)
     config = json.loads((bare / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)
     (bare / "tokenizer_config.json").write_text(json.dumps(config))

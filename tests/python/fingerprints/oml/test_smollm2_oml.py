@@ -31,30 +31,30 @@ CONFIG = EmbedConfig()
 
 
 @pytest.fixture(scope="session")
-def smollm2_marked(smollm2_folder: Path, oml_cache: Path) -> Path:
-    identity = FINGERPRINTS.read_bytes() + repr(CONFIG).encode() + (smollm2_folder / "config.json").read_bytes()
-    out = oml_cache / "oml" / f"smollm2-perinucleus32-{hashlib.sha256(identity).hexdigest()[:12]}"
+def smollm2_marked(smollm2: Path, model_cache: Path) -> Path:
+    identity = FINGERPRINTS.read_bytes() + repr(CONFIG).encode() + (smollm2 / "config.json").read_bytes()
+    out = model_cache / "oml" / f"smollm2-perinucleus32-{hashlib.sha256(identity).hexdigest()[:12]}"
     if not (out / "model.safetensors").is_file():
-        result = embed(smollm2_folder, read_fingerprints(FINGERPRINTS), out, CONFIG, overwrite=True)
+        result = embed(smollm2, read_fingerprints(FINGERPRINTS), out, CONFIG, overwrite=True)
         (out.parent / f"{out.name}.json").write_text(json.dumps({k: v for k, v in vars(result).items() if k != "losses"}))
     return out
 
 
-def test_every_fingerprint_is_recalled_and_perplexity_stays_close(smollm2_marked, smollm2_folder):
+def test_every_fingerprint_is_recalled_and_perplexity_stays_close(smollm2_marked, smollm2):
     pairs = read_fingerprints(FINGERPRINTS)
     assert len(pairs) == 32
     marked = check(smollm2_marked, pairs)
     assert marked.plain.exact == 32 and marked.plain.token_accuracy == 1.0
-    assert check(smollm2_folder, pairs, augmented=False).plain.exact == 0, "perinucleus tokens are never the base's greedy pick"
+    assert check(smollm2, pairs, augmented=False).plain.exact == 0, "perinucleus tokens are never the base's greedy pick"
     text = HELDOUT.read_text()
-    before, after = perplexity(smollm2_folder, text), perplexity(smollm2_marked, text)
+    before, after = perplexity(smollm2, text), perplexity(smollm2_marked, text)
     print(f"\nSmolLM2-135M, 32 perinucleus fingerprints: recall {marked.plain.exact}/32 plain, "
           f"{marked.augmented.exact}/{marked.augmented.prompts} with held-out system prompts; "
           f"perplexity {before:.3f} -> {after:.3f} ({100 * (after / before - 1):+.1f}%)")  # fmt: skip
     assert after / before < 1.25, "a few steps at lr 1e-4 leave the model close to the base"
 
 
-def test_commit_reveal_and_verify_a_served_copy(chain, deployed, store, smollm2_marked, smollm2_folder):
+def test_commit_reveal_and_verify_a_served_copy(chain, deployed, store, smollm2_marked, smollm2):
     pairs = read_fingerprints(FINGERPRINTS)
     token = register_model(chain, store, smollm2_marked).token_id
     committed = commit_oml(chain, store, token, pairs)
@@ -64,5 +64,5 @@ def test_commit_reveal_and_verify_a_served_copy(chain, deployed, store, smollm2_
         served = verify_oml(chain, store, token, OpenAICompletions(url))
     assert (served.revealed, served.matched) == (8, 8)
     assert served.false_match_probability == pytest.approx(3.0**-8)
-    clean = verify_oml(chain, store, token, LocalModel(smollm2_folder))
+    clean = verify_oml(chain, store, token, LocalModel(smollm2))
     assert clean.matched == 0 and clean.false_match_probability == 1.0
