@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine, peak_rss_mib, publish, today  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = Path(os.environ.get("MODELMINT_CACHE") or ROOT / ".cache")
 
 
 def _child(mode: str) -> None:
@@ -153,15 +152,14 @@ def main() -> None:
     quick = "--quick" in sys.argv
     load = os.getloadavg()[0]
     sys.path.insert(0, str(ROOT / "python"))
-    os.environ.setdefault("MODELMINT_CACHE", str(CACHE))
     from modelmint.fingerprints.huref._terms import fast_bfloat16
     from modelmint.fingerprints.huref.disguise import disguise_model
+    from modelmint.models.bundled import cache_root, smollm2_135m
 
     bf16 = fast_bfloat16()
-    from modelmint.models.bundled import smollm2_135m
 
     base = smollm2_135m()
-    copy = CACHE / "huref" / "smollm2-disguised-7"
+    copy = cache_root() / "huref" / "smollm2-disguised-7"
     if not (copy / "config.json").is_file():
         disguise_model(base, copy, seed=7)
     ours = _run("modelmint", base, copy)

@@ -22,6 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from modelmint.errors import ModelmintError
+from modelmint.home import Home
 
 SAMPLE = Path("generated_data/sample")
 FINETUNE_STEPS = 3
@@ -59,7 +60,9 @@ def disguised_copy(base: Path) -> Path:
     """The base model with every weight matrix rotated and permuted: the same function, other weights."""
     from modelmint.fingerprints.huref.disguise import disguise_model
 
-    out = Path(os.environ["MODELMINT_CACHE"], "huref", "smollm2-disguised-7")
+    from modelmint.models.bundled import cache_root
+
+    out = cache_root() / "huref" / "smollm2-disguised-7"
     console.print("[dim]# a disguised copy of the base: hidden space rotated, hidden/FFN/head dimensions permuted and "
                   "rescaled, so no weight matrix matches (same logits); python: disguise_model(base, out)[/]")  # fmt: skip
     if not (out / "config.json").is_file():
@@ -68,11 +71,13 @@ def disguised_copy(base: Path) -> Path:
 
 
 def main() -> None:
+    # The demo's own project folder unless the user chose one; every child command inherits it.
     os.environ.setdefault("MODELMINT_HOME", str(Path(".modelmint/demo").resolve()))
+    home = Home.resolve().root
     started = time.monotonic()
     console.rule("modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain")
     base = bundled_model()
-    child = Path(os.environ["MODELMINT_HOME"], "models", "smollm2-sample")
+    child = home / "models" / "smollm2-sample"
     child = Path(os.path.relpath(child)) if child.is_relative_to(Path.cwd()) else child
     run("devnet", "start")
     try:
@@ -104,7 +109,7 @@ def main() -> None:
         run("model", "verify", str(base), "--token", model_token, expect=1)  # the parent's files are not the child's
 
         console.rule("HuRef: the base model's fingerprint and picture, and a disguised copy identified")
-        picture = Path(os.path.relpath(Path(os.environ["MODELMINT_HOME"], "smollm2-huref.png")))
+        picture = Path(os.path.relpath(home / "smollm2-huref.png"))
         huref = run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]), "--picture", str(picture),
                     "--json", capture_json=True)  # fmt: skip
         run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]))  # shows idempotence
@@ -113,8 +118,8 @@ def main() -> None:
         run("identify", str(suspect))
 
         console.rule("OML: secret fingerprints trained in, committed on-chain, some revealed, a suspect verified")
-        home = Path(os.path.relpath(os.environ["MODELMINT_HOME"]))
-        secret, marked = home / "oml-fingerprints.json", home / "models" / "smollm2-oml"
+        here = Path(os.path.relpath(home))
+        secret, marked = here / "oml-fingerprints.json", here / "models" / "smollm2-oml"
         console.print(f"[dim]# {OML_FINGERPRINTS} perinucleus fingerprints, so the demo stays short (the tests and "
                       "bench/oml.py embed 32)[/]")  # fmt: skip
         run("fingerprint", "oml", "generate", "--strategy", "perinucleus", "-n", str(OML_FINGERPRINTS), "--key-length",

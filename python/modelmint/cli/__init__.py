@@ -6,11 +6,11 @@ on stderr and exit 1, with no traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.text import Text
 
@@ -21,7 +21,7 @@ from modelmint.cli import fingerprint as fingerprint_commands
 from modelmint.cli import model as model_commands
 from modelmint.cli import records as record_commands
 from modelmint.cli import train as train_commands
-from modelmint.cli._common import err_console
+from modelmint.cli._common import HELP_LOG_WIDTH, err_console, log_output
 from modelmint.errors import ModelmintError
 from modelmint.home import Home
 
@@ -63,16 +63,21 @@ def _root(
 
 
 def main() -> None:
+    if log_output(sys.stdout) and not os.environ.get("TERMINAL_WIDTH"):
+        from typer import rich_utils
+
+        rich_utils.MAX_WIDTH = HELP_LOG_WIDTH  # read each time a help page is drawn
     try:
         code = app(standalone_mode=False)
     except ModelmintError as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(1)
-    except (click.ClickException, typer.TyperException) as exc:  # usage errors: click's message, exit code 2
-        # typer 0.29 parses with its own copy of click, whose exceptions derive from TyperException.
-        exc.show()  # type: ignore[union-attr]
-        sys.exit(exc.exit_code)  # type: ignore[union-attr]
-    except (click.Abort, typer.Abort, KeyboardInterrupt):
+    except typer.TyperException as exc:  # usage errors: click's message, exit code 2
+        # typer 0.29 parses with its own copy of click (click itself is not a dependency), whose
+        # exceptions derive from TyperException and carry show().
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("[bold red]interrupted[/]")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

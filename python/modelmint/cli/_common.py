@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,27 @@ from modelmint.chain.client import Chain
 from modelmint.home import Home
 from modelmint.storage import ContentStore, open_store
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Off a terminal (a CI log, a pipe, a file) rich falls back to 80 columns and cuts table cells
+# with "…"; roots, addresses and CIDs are copied out of that output, so there every line is as
+# wide as its content instead. A terminal, or an explicit $COLUMNS, keeps rich's own sizing.
+LOG_WIDTH = 4096
+# --help pages draw full-width boxes, so off a terminal they get a wide but bounded width.
+HELP_LOG_WIDTH = 160
+
+
+def log_output(stream: Any) -> bool:
+    """Whether ``stream`` goes somewhere other than a terminal and no width was asked for."""
+    return not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS")
+
+
+def make_console(stderr: bool = False) -> Console:
+    """The console every command (and the demo) prints through; see LOG_WIDTH."""
+    wide = log_output(sys.stderr if stderr else sys.stdout)
+    return Console(stderr=stderr, highlight=False, width=LOG_WIDTH if wide else None)
+
+
+console = make_console()
+err_console = make_console(stderr=True)
 
 RpcUrl = Annotated[
     str | None,

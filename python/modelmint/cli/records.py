@@ -80,5 +80,8 @@ def show_command(
 
 
 def _short(hex_value: str) -> str:
+    """Abbreviated on a terminal, where the table must fit the screen; whole in a log or a pipe."""
+    if not console.is_terminal:
+        return hex_value
     return hex_value[:8] + "…" + hex_value[-6:] if len(hex_value) > 16 else hex_value
 

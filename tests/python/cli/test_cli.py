@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -13,10 +12,10 @@ from modelmint.cli import app
 from tests_support import SAMPLE
 
 
-def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _command_paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [prefix]
     for name, command in group.commands.items():
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):  # typer 0.29 groups come from its own copy of click
             paths += _command_paths(command, prefix + (name,))
         else:
             paths.append(prefix + (name,))
