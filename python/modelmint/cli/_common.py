@@ -65,6 +65,13 @@ IpfsApi = Annotated[
 JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts instead of text.")]
 
 
+def short_hex(value: str) -> str:
+    """A hash or address abbreviated on a terminal, where a table must fit the screen; whole in a log or a pipe."""
+    if not console.is_terminal or len(value) <= 16:
+        return value
+    return value[:8] + "…" + value[-6:]
+
+
 def home(ctx: typer.Context) -> Home:
     return ctx.find_root().obj  # set by the root callback
 

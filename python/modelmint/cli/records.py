@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from modelmint.cli._common import IpfsApi, JsonOut, RpcUrl, connect, console, emit_json, store
+from modelmint.cli._common import IpfsApi, JsonOut, RpcUrl, connect, console, emit_json, short_hex, store
 from modelmint.models._details import iso_utc
 from modelmint.registry import list_records, show
 from modelmint.registry.models import CSV_COLUMNS
@@ -46,7 +46,7 @@ def list_command(
         table.add_column(column)
     for r in records:
         table.add_row(
-            r.ref, escape(r.name or "?"), r.kind, escape(r.architecture or ""), _short(r.root), _short(r.owner),
+            r.ref, escape(r.name or "?"), r.kind, escape(r.architecture or ""), short_hex(r.root), short_hex(r.owner),
             iso_utc(r.minted_at * 10**9).replace("T", " ").rstrip("Z"),
         )  # fmt: skip
     console.print(table)
@@ -78,10 +78,4 @@ def show_command(
     else:
         console.print(f"[yellow]metadata {record.metadata_uri} is not in this content store[/]")
 
-
-def _short(hex_value: str) -> str:
-    """Abbreviated on a terminal, where the table must fit the screen; whole in a log or a pipe."""
-    if not console.is_terminal:
-        return hex_value
-    return hex_value[:8] + "…" + hex_value[-6:] if len(hex_value) > 16 else hex_value
 
