@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
@@ -65,6 +66,7 @@ class Chain:
         self.url = url
         self.home = home
         self._keystore = keystore
+        self.receipt_timeout_s: float = _RECEIPT_TIMEOUT_S
         self.chain_id = guard(lambda: w3.eth.chain_id, url)
 
     @classmethod
@@ -75,7 +77,7 @@ class Chain:
 
     @cached_property
     def signer(self) -> LocalAccount:
-        return wallet.load_signer(self.chain_id, self._keystore)
+        return wallet.load_signer(self.chain_id, self._keystore, self.url)
 
     def call(self, fn: Any) -> Any:
         """A view call; reverts come back decoded."""
@@ -123,25 +125,48 @@ class Chain:
         tx_hash = guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction), self.url)
         try:
             receipt = guard(
-                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S), self.url
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s), self.url
             )
         except TimeExhausted:
             raise ChainError(
-                f"transaction {tx_hash.to_0x_hex()} was not mined within {_RECEIPT_TIMEOUT_S} s",
+                f"transaction {tx_hash.to_0x_hex()} was not mined within {self.receipt_timeout_s:g} s",
                 "check the node; re-running the command is safe, it reports what already landed",
             ) from None
         if receipt["status"] != 1:
-            if replay is not None:
-                # Re-run the call at the failing block to learn its revert reason.
-                guard(lambda: replay.call({"from": tx["from"]}, block_identifier=receipt["blockNumber"]), self.url)
-            raise ChainError(f"transaction {tx_hash.to_0x_hex()} failed on-chain", "see the node's logs")
+            raise self._failure(tx_hash.to_0x_hex(), tx, receipt, replay)
         return Sent(tx_hash.to_0x_hex(), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+    def _failure(self, tx_hash: str, tx: dict[str, Any], receipt: Any, replay: Any) -> ChainError:
+        """Why a mined transaction failed, decoded against the state it ran on.
+
+        The node's own trace of the transaction is exact. A node without the debug API gets
+        the call replayed on the state its block started from: state after the block can
+        differ (a later transaction of the same block may have made the call valid).
+        """
+        try:
+            trace = self.w3.provider.make_request(
+                "debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}]  # type: ignore[arg-type]
+            )
+            output = (trace.get("result") or {}).get("output")
+        except (Web3Exception, requests.RequestException, ValueError, AttributeError):
+            output = None
+        if isinstance(output, str) and len(output) >= 10:
+            return decode_revert(output)
+        if replay is not None:
+            parent = receipt["blockNumber"] - 1
+            try:
+                guard(lambda: replay.call({"from": tx["from"]}, block_identifier=parent), self.url)
+            except ChainError as reason:
+                return reason
+        return ChainError(f"transaction {tx_hash} failed on-chain", "see the node's logs")
 
 
 def guard(action: Callable[[], T], url: str) -> T:
     """Run one RPC action, turning transport errors and reverts into ChainErrors."""
     try:
         return action()
+    except TimeExhausted:
+        raise  # a Web3Exception too, but the caller knows what it waited for and says so
     except ContractLogicError as exc:
         raise decode_revert(exc.data, str(exc.message or exc)) from None
     except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
@@ -163,7 +188,10 @@ def decode_revert(data: Any, message: str = "") -> ChainError:
         if known is not None:
             contract, abi = known
             types = [_abi_type(i) for i in abi["inputs"]]
-            values = abi_decode(types, bytes.fromhex(raw[10:]))
+            try:
+                values = abi_decode(types, bytes.fromhex(raw[10:]))
+            except (ValueError, TypeError, DecodingError):  # a node or contract that lies about its data
+                return ChainError(f"the call reverted with {abi['name']} and undecodable data {raw[:74]}", None)
             args = {i["name"] or f"arg{n}": _plain(v) for n, (i, v) in enumerate(zip(abi["inputs"], values))}
             return RevertError(contract, abi["name"], args, _FIXES.get(abi["name"]))
     return ChainError(f"the call reverted: {message or raw or 'no reason given'}", None)

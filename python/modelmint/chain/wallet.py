@@ -2,18 +2,22 @@
 
 Keys never land on disk in plain text: a keystore is an eth-account (Web3 Secret Storage)
 JSON file, and its password comes from ``$MODELMINT_KEYSTORE_PASSWORD`` or a prompt.
-The anvil dev keys are public knowledge, so they are refused on any chain but 31337,
-whether they come as the default or inside a keystore.
+The anvil dev keys are public knowledge, so they are refused on any chain but 31337, and on
+31337 itself unless the node is on this machine (a loopback URL): a remote node can claim
+any chain id, and a claim signed with a public key proves nothing.
 """
 
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import json
 import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -37,13 +41,45 @@ def is_dev_address(address: str) -> bool:
     return address.lower() in {a.address.lower() for a in _dev_accounts()}
 
 
-def load_signer(chain_id: int, keystore: Path | None = None) -> LocalAccount:
-    """The account that signs on ``chain_id``.
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names a node on this machine (127.0.0.0/8, ::1 or localhost)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
-    Without a keystore: the first anvil dev account on chain 31337, a refusal elsewhere.
-    With one: its decrypted account, refused if it holds a dev key on a non-dev chain.
+
+def load_signer(chain_id: int, keystore: Path | None = None, rpc_url: str | None = None) -> LocalAccount:
+    """The account that signs on ``chain_id``, as reported by the node at ``rpc_url``.
+
+    Without a keystore: the first anvil dev account on chain 31337 served from this machine,
+    a refusal elsewhere. With one: its decrypted account, refused if it holds a dev key
+    anywhere but such a devnet.
     """
     keystore = keystore or _env_path(KEYSTORE_ENV)
+    remote = rpc_url is not None and not is_loopback_url(rpc_url)
+    if chain_id == DEV_CHAIN_ID and remote:
+        if keystore is None:
+            raise ChainError(
+                f"the node at {rpc_url} reports chain 31337 but is not on this machine, "
+                "so the public anvil dev keys are refused",
+                "use a devnet on 127.0.0.1 (`modelmint devnet start`), or pass --keystore FILE with a key of your own",
+            )
+        account = _decrypt(keystore)
+        if is_dev_address(account.address):
+            raise ChainError(
+                f"{keystore} holds a public anvil dev key ({account.address}), refused on the remote node {rpc_url}",
+                "use a keystore of a private key of your own (`modelmint wallet create`)",
+            )
+        return account
     if keystore is None:
         if chain_id == DEV_CHAIN_ID:
             return dev_account(0)
@@ -67,11 +103,26 @@ def create_keystore(path: Path, password: str, private_key: str | None = None) -
         raise InputError(f"{path} already exists", "choose another path; keystores are never overwritten")
     if not password:
         raise InputError("an empty keystore password was given", f"set ${PASSWORD_ENV} or type a password at the prompt")
-    account = Account.from_key(private_key) if private_key else Account.create()
+    account = Account.from_key(_private_key(private_key)) if private_key else Account.create()
     encrypted = Account.encrypt(account.key, password)
     write_atomic(path, json.dumps(encrypted, indent=2).encode())
     os.chmod(path, 0o600)
     return account.address
+
+
+_PRIVATE_KEY = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
+
+
+def _private_key(text: str) -> str:
+    """A secp256k1 key given as exactly 64 hex digits; eth-account would zero-pad a shorter one."""
+    found = _PRIVATE_KEY.fullmatch(text.strip())
+    if found is None:
+        digits = len(text.strip().removeprefix("0x"))
+        raise InputError(
+            f"the private key is not 64 hex digits (got {digits} characters)",
+            "paste the whole key: 64 hexadecimal digits, with or without 0x; nothing was written",
+        )
+    return "0x" + found.group(1)
 
 
 def read_password(confirm: bool = False) -> str:
