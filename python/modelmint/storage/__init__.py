@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from modelmint.errors import InputError
+from modelmint.storage._bounded import MAX_GET_BYTES
 from modelmint.storage._kubo import KuboStore
 from modelmint.storage._local import LocalStore
 from modelmint.storage.cid import cid_of_bytes, cid_of_file, parse_cid
 
 __all__ = [
+    "MAX_GET_BYTES",
     "ContentStore",
     "KuboStore",
     "LocalStore",
@@ -47,8 +49,13 @@ class ContentStore(Protocol):
         """Store a file's content, streamed, and return its CID."""
         ...
 
-    def get(self, cid: str) -> bytes:
-        """The content of ``cid``, verified against it."""
+    def get(self, cid: str, max_bytes: int = MAX_GET_BYTES) -> bytes:
+        """The content of ``cid``, verified against it.
+
+        Content over ``max_bytes`` is refused (``IntegrityError``) before more than that is
+        read: a store is untrusted, so a caller that knows how large a document can be (a
+        leaf list of a known count, a manifest) passes that bound.
+        """
         ...
 
     def has(self, cid: str) -> bool:

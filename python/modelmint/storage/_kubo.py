@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 from modelmint.errors import InputError, IntegrityError, StoreError
+from modelmint.storage._bounded import MAX_GET_BYTES, read_bounded
 from modelmint.storage.cid import CHUNK_SIZE, cid_of_bytes, cid_of_file, parse_cid
 
 # Kubo's defaults for CIDv1, spelled out so a daemon configured otherwise still matches cid.py.
@@ -59,9 +60,14 @@ class KuboStore:
         path = Path(path)
         return self._add(cid_of_file(path), _read_chunks(path))
 
-    def get(self, cid: str) -> bytes:
+    def get(self, cid: str, max_bytes: int = MAX_GET_BYTES) -> bytes:
         parse_cid(cid)
-        data = self._call("cat", {"arg": cid}, what=f"read {cid}", search_s=self.timeout_s).content
+        params = {"arg": cid, "length": str(max_bytes + 1)}  # the daemon stops one byte past the bound
+        with self._call("cat", params, what=f"read {cid}", search_s=self.timeout_s, stream=True) as response:
+            try:
+                data = read_bounded(response.iter_content(CHUNK_SIZE), max_bytes, cid, f"the IPFS daemon at {self.api_url}")
+            except requests.RequestException as exc:
+                raise StoreError(f"the IPFS daemon at {self.api_url} broke off reading {cid} ({exc})", None) from exc
         actual = cid_of_bytes(data)
         if actual != cid:
             raise IntegrityError(

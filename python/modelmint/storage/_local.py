@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modelmint.errors import InputError, IntegrityError, StoreError
+from modelmint.storage._bounded import MAX_GET_BYTES, too_large
 from modelmint.storage.cid import cid_of_bytes, cid_of_stream, parse_cid
 
 
@@ -45,10 +46,15 @@ class LocalStore:
         with source:
             return self._store(lambda out: cid_of_stream(_Tee(source, out, path)))
 
-    def get(self, cid: str) -> bytes:
+    def get(self, cid: str, max_bytes: int = MAX_GET_BYTES) -> bytes:
         parse_cid(cid)
         try:
-            data = self._path(cid).read_bytes()
+            with self._path(cid).open("rb") as file:
+                if os.fstat(file.fileno()).st_size > max_bytes:
+                    raise too_large(cid, f"the local store {self.root}", max_bytes)
+                data = file.read(max_bytes + 1)
+            if len(data) > max_bytes:  # grew while being read
+                raise too_large(cid, f"the local store {self.root}", max_bytes)
         except FileNotFoundError:
             raise self._missing(cid) from None
         except OSError as exc:

@@ -134,3 +134,41 @@ def test_a_daemon_computing_another_cid_is_an_integrity_error(lying_daemon: str,
 def test_a_gateway_url_is_a_store_error(lying_daemon: str) -> None:
     with pytest.raises(StoreError, match="does not serve the IPFS RPC"):
         KuboStore(lying_daemon).pin(cid_of_bytes(b"x"))
+
+
+class _FloodingDaemon(http.server.BaseHTTPRequestHandler):
+    """Answers every cat with an endless body (bounded here at 64 MiB), whatever `length` asks."""
+
+    def do_POST(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        chunk = b"\0" * (1 << 20)
+        try:
+            for _ in range(64):
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_daemon_that_floods_a_read_is_cut_off_at_the_bound() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FloodingDaemon)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        store = KuboStore(f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(IntegrityError, match="serves more than 1,048,576 bytes"):
+            store.get(cid_of_bytes(b"a small manifest"), max_bytes=1 << 20)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_daemon_is_asked_for_no_more_than_the_bound(kubo: KuboStore) -> None:
+    data = bytes(range(256)) * 64
+    cid = kubo.put(data)
+    assert kubo.get(cid, max_bytes=len(data)) == data
+    with pytest.raises(IntegrityError, match="serves more than"):
+        kubo.get(cid, max_bytes=len(data) - 1)

@@ -124,3 +124,11 @@ def test_open_store_picks_the_daemon_only_when_asked(tmp_path: Path) -> None:
     remote = open_store(tmp_path / "store", "/ip4/127.0.0.1/tcp/5001")
     assert isinstance(remote, KuboStore) and isinstance(remote, ContentStore)
     assert remote.api_url == "http://127.0.0.1:5001"
+
+
+def test_content_over_the_callers_bound_is_refused_unread(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    cid = store.put(b"x" * 1000)
+    assert store.get(cid, max_bytes=1000) == b"x" * 1000
+    with pytest.raises(IntegrityError, match="serves more than 999 bytes"):
+        store.get(cid, max_bytes=999)
