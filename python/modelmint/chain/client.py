@@ -8,6 +8,7 @@ custom-error reverts decoded by name from the contracts' ABIs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -29,12 +30,19 @@ from modelmint.home import Home
 
 CONTRACT_NAMES = ("DatasetNFT", "ModelNFT")
 _RECEIPT_TIMEOUT_S = 180
+# Blocks a transaction must be buried under before a command goes on, off the devnet: a shallow
+# reorganisation can drop a transaction that a single receipt showed as mined.
+DEFAULT_CONFIRMATIONS = 3
+_POLL_S = 1.0
 T = TypeVar("T")
 
 # Hints for the reverts a user can cause; the decoded name and values say the rest.
 _FIXES = {
-    "DatasetRootAlreadyRegistered": "this dataset is already registered; use the existing token",
-    "ModelWeightsAlreadyRegistered": "these weights are already registered; use the existing token",
+    "MintCommitmentUnknown": "send the reveal from the key that committed, with its root and salt, once",
+    "MintCommitmentNotMatured": "wait for the next block after the commitment, then reveal",
+    "MintCommitmentExists": "that commitment was made already; reveal it, or commit with a new salt",
+    "ModelUnexpectedTokenId": "another mint came first; run the mint again (the fingerprints are rebuilt for the new id)",
+    "ModelFingerprintCommittedElsewhere": "that commitment belongs to another token; build one for this token",
     "ERC721NonexistentToken": "check the token id with `modelmint list`",
     "ModelUnknownParent": "pass the token id of a registered model as --parent",
     "ModelUnknownDataset": "pass token ids of registered datasets as --dataset",
@@ -67,7 +75,10 @@ class Chain:
         self.home = home
         self._keystore = keystore
         self.receipt_timeout_s: float = _RECEIPT_TIMEOUT_S
+        self.poll_s: float = _POLL_S
         self.chain_id = guard(lambda: w3.eth.chain_id, url)
+        # The devnet mines each transaction at once and never reorganises.
+        self.confirmations = 1 if self.chain_id == devnet.DEV_CHAIN_ID else DEFAULT_CONFIRMATIONS
 
     @classmethod
     def connect(cls, home: Home, rpc_url: str | None = None, keystore: Path | None = None) -> Chain:
@@ -134,7 +145,45 @@ class Chain:
             ) from None
         if receipt["status"] != 1:
             raise self._failure(tx_hash.to_0x_hex(), tx, receipt, replay)
+        if self.confirmations > 1:
+            receipt = self._confirmed(tx_hash, receipt)
         return Sent(tx_hash.to_0x_hex(), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+    def _confirmed(self, tx_hash: Any, receipt: Any) -> Any:
+        """The receipt once ``confirmations`` blocks of the canonical chain hold it.
+
+        After a reorganisation the receipt is looked up again: a transaction re-included in
+        another block is followed there; one dropped altogether is reported, never assumed.
+        """
+        deadline = time.monotonic() + self.receipt_timeout_s
+        while True:
+            head = guard(lambda: self.w3.eth.get_block("latest"), self.url)
+            try:
+                current = guard(lambda: self.w3.eth.get_transaction_receipt(tx_hash), self.url)
+            except ChainError:
+                current = None  # web3 raises TransactionNotFound (a Web3Exception) once it is gone
+            if current is None and _still_pending(self, tx_hash) and time.monotonic() < deadline:
+                time.sleep(self.poll_s)  # reorganised out, back in the node's pool: it will be mined again
+                continue
+            if current is None:
+                raise ChainError(
+                    f"transaction {tx_hash.to_0x_hex()} was mined in block {receipt['blockNumber']}, "
+                    "then dropped by a reorganisation of the chain",
+                    "run the command again: it reports what already landed and sends only what did not",
+                )
+            if current["status"] != 1:
+                raise ChainError(f"transaction {tx_hash.to_0x_hex()} failed on-chain after a reorganisation", None)
+            depth = head["number"] - current["blockNumber"] + 1
+            canonical = guard(lambda: self.w3.eth.get_block(current["blockNumber"]), self.url)
+            if canonical["hash"] == current["blockHash"] and depth >= self.confirmations:
+                return current
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"transaction {tx_hash.to_0x_hex()} has {max(depth, 0)} of {self.confirmations} confirmations "
+                    f"after {self.receipt_timeout_s:g} s",
+                    "check the node; re-running the command is safe, it reports what already landed",
+                )
+            time.sleep(self.poll_s)
 
     def _failure(self, tx_hash: str, tx: dict[str, Any], receipt: Any, replay: Any) -> ChainError:
         """Why a mined transaction failed, decoded against the state it ran on.
@@ -159,6 +208,13 @@ class Chain:
             except ChainError as reason:
                 return reason
         return ChainError(f"transaction {tx_hash} failed on-chain", "see the node's logs")
+
+
+def _still_pending(chain: Chain, tx_hash: Any) -> bool:
+    try:
+        return guard(lambda: chain.w3.eth.get_transaction(tx_hash), chain.url) is not None
+    except ChainError:
+        return False
 
 
 def guard(action: Callable[[], T], url: str) -> T:

@@ -21,7 +21,8 @@ from modelmint.cli import fingerprint as fingerprint_commands
 from modelmint.cli import model as model_commands
 from modelmint.cli import records as record_commands
 from modelmint.cli import train as train_commands
-from modelmint.cli._common import HELP_LOG_WIDTH, err_console, log_output
+from modelmint.chain.client import DEFAULT_CONFIRMATIONS
+from modelmint.cli._common import CONFIRMATIONS_KEY, HELP_LOG_WIDTH, err_console, log_output
 from modelmint.errors import ModelmintError
 from modelmint.home import Home
 
@@ -58,8 +59,19 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    confirmations: Annotated[
+        int | None,
+        typer.Option(
+            "--confirmations",
+            envvar="MODELMINT_CONFIRMATIONS",
+            min=1,
+            help=f"Blocks that must hold each transaction before a command goes on (default: 1 on the devnet, "
+            f"{DEFAULT_CONFIRMATIONS} elsewhere).",
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = Home.resolve(home)
+    ctx.meta[CONFIRMATIONS_KEY] = confirmations
 
 
 def main() -> None:

@@ -76,8 +76,15 @@ def home(ctx: typer.Context) -> Home:
     return ctx.find_root().obj  # set by the root callback
 
 
+CONFIRMATIONS_KEY = "modelmint.confirmations"  # set from the root's --confirmations
+
+
 def connect(ctx: typer.Context, rpc_url: str | None, keystore: Path | None = None) -> Chain:
-    return Chain.connect(home(ctx), rpc_url, keystore)
+    chain = Chain.connect(home(ctx), rpc_url, keystore)
+    chosen = ctx.meta.get(CONFIRMATIONS_KEY)
+    if chosen is not None:
+        chain.confirmations = chosen
+    return chain
 
 
 def store(ctx: typer.Context, ipfs_api: str | None) -> ContentStore:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -110,3 +112,72 @@ def test_a_short_or_malformed_private_key_is_refused_not_padded(key, tmp_path):
     with pytest.raises(InputError, match="not 64 hex digits"):
         wallet.create_keystore(target, "pw", key)
     assert not target.exists()
+
+
+@pytest.fixture
+def sepolia_rehearsal(tmp_path, monkeypatch) -> Iterator[Chain]:
+    """A real anvil with Sepolia's chain id, mining only when told to, and a funded keystore."""
+    port = devnet._free_port()
+    proc = subprocess.Popen(
+        [devnet.find_anvil(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", "11155111", "--no-mining"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while not devnet._answers(url):
+        assert time.monotonic() < deadline, "anvil did not start"
+        time.sleep(0.05)
+    monkeypatch.setenv(wallet.PASSWORD_ENV, "pw")
+    keystore = tmp_path / "me.json"
+    address = wallet.create_keystore(keystore, "pw")
+    _rpc(url, "anvil_setBalance", address, hex(10**20))
+    chain = Chain.connect(Home(tmp_path / "home"), url, keystore)
+    chain.poll_s = 0.05
+    yield chain
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _mine_every(url: str, seconds: float, stop: threading.Event) -> threading.Thread:
+    def run() -> None:
+        while not stop.wait(seconds):
+            _rpc(url, "evm_mine")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_off_the_devnet_a_transaction_waits_for_its_confirmations(sepolia_rehearsal):
+    chain = sepolia_rehearsal
+    assert chain.confirmations == 3
+    stop = threading.Event()
+    _mine_every(chain.url, 0.2, stop)
+    try:
+        _, sent = chain.deploy("DatasetNFT")
+        assert chain.w3.eth.block_number - sent.block + 1 >= 3
+    finally:
+        stop.set()
+
+
+def test_a_transaction_dropped_by_a_reorganisation_is_reported_not_assumed(sepolia_rehearsal):
+    chain = sepolia_rehearsal
+    chain.receipt_timeout_s = 10
+
+    def reorg_after_inclusion() -> None:
+        while int(_rpc(chain.url, "txpool_status")["pending"], 16) == 0:
+            time.sleep(0.02)
+        _rpc(chain.url, "evm_mine")  # the deploy lands in this block...
+        time.sleep(0.3)
+        _rpc(chain.url, "anvil_reorg", 1, [])  # ...which a reorganisation replaces with an empty one
+
+    threading.Thread(target=reorg_after_inclusion, daemon=True).start()
+    with pytest.raises(ChainError, match="dropped by a reorganisation") as caught:
+        chain.deploy("DatasetNFT")
+    assert "run the command again" in str(caught.value)
+
+
+def test_the_confirmation_depth_is_a_cli_option(cli, anvil):
+    result = cli("--confirmations", "0", "devnet", "status")
+    assert result.code == 2 and "--confirmations" in result.stderr

@@ -65,6 +65,7 @@ def test_keystore_deploys_on_a_non_dev_chain_and_never_holds_the_key_in_plain_te
     address = wallet.create_keystore(keystore, PASSWORD)
     _rpc(foreign_node, "anvil_setBalance", address, hex(10**20))
     chain = Chain.connect(Home(tmp_path / "home"), foreign_node, keystore)
+    chain.confirmations = 1  # this anvil mines only on demand; test_client.py covers the waiting
     key_hex = chain.signer.key.hex().removeprefix("0x")
     assert key_hex not in keystore.read_text()
     assert keystore.stat().st_mode & 0o077 == 0
