@@ -127,7 +127,7 @@ def _rows(path: Path | str, header: list[str], lines: Iterable[str], first_line:
     record at line ``first_line``, row ``first_row``."""
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(_no_bare_cr(path, lines, first_line), strict=True)
     row = first_row - 1
     try:
         for fields in reader:
@@ -144,6 +144,23 @@ def _rows(path: Path | str, header: list[str], lines: Iterable[str], first_line:
         raise InputError(
             f"{path} line {first_line - 1 + reader.line_num}: malformed CSV ({e})", "fix the quoting on that line"
         ) from None
+
+
+def _no_bare_cr(path: Path | str, lines: Iterable[str], first_line: int) -> Iterator[str]:
+    """The lines, refusing a last line that ends in a bare CR.
+
+    Records end at LF or CRLF (docs/hashing.md §1.3). Python's csv reader would end a record
+    at a bare CR that ends the file, where the spec keeps no such rule: a CR outside quotes
+    that does not start a CRLF is malformed, at the end of the file as anywhere else (the
+    reader refuses it inside a line on its own).
+    """
+    for number, text in enumerate(lines, first_line):
+        if text.endswith("\r"):
+            raise InputError(
+                f"{path} line {number}: malformed CSV (a bare CR ends the line; records end at LF or CRLF)",
+                "end the line with LF or CRLF, or quote a field that holds a CR",
+            )
+        yield text
 
 
 def _read_header(path: Path) -> tuple[list[str], int, int]:
@@ -163,7 +180,7 @@ def _read_header(path: Path) -> tuple[list[str], int, int]:
         except OSError as e:
             raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
 
-    reader = csv.reader(lines(), strict=True)
+    reader = csv.reader(_no_bare_cr(path, lines(), 1), strict=True)
     try:
         for fields in reader:  # the reader takes lines only as far as the record it returns
             if fields:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,12 +64,17 @@ def list_arrow_files(root: Path) -> list[ArrowFile]:
         if len(set(splits)) != len(splits):
             raise InputError(f"{root / DICT_FILE} lists a split twice", "save the DatasetDict again with save_to_disk")
         files: list[ArrowFile] = []
-        for split in sorted(splits, key=lambda s: s.encode("utf-8")):
+        for split in split_order(splits):
             if not _SPLIT_NAME.fullmatch(split):
                 raise InputError(f"{root / DICT_FILE}: {split!r} is not a split name", "name splits with letters, digits, _ and .")
             files += _split_files(root / split, split)
         return files
     return _split_files(root, "")
+
+
+def split_order(splits: Iterable[str]) -> list[str]:
+    """A ``DatasetDict``'s splits in dataset order: the UTF-8 byte order of their names."""
+    return sorted(splits, key=lambda s: s.encode("utf-8"))
 
 
 def read_hf_dataset(root: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
@@ -105,7 +110,7 @@ def _open_stream(f: ArrowFile, meter: Meter) -> tuple[pa.Schema, Iterator[pa.Tab
         reader = pa.ipc.open_stream(source)
     except (pa.ArrowException, OSError) as e:
         raise InputError(f"{f.path} is not a readable Arrow stream ({e})", "check that the dataset was saved completely") from None
-    schema = _storage_schema(reader.schema)
+    schema = reader.schema
 
     def tables() -> Iterator[pa.Table]:
         reported = 0
@@ -116,40 +121,13 @@ def _open_stream(f: ArrowFile, meter: Meter) -> tuple[pa.Schema, Iterator[pa.Tab
                 break
             except (pa.ArrowException, OSError) as e:
                 raise InputError(f"{f.path} cannot be read ({e})", "check that the file is complete and not corrupt") from None
-            columns = [column.view(field.type) for column, field in zip(batch.columns, schema, strict=True)]
-            yield pa.Table.from_arrays(columns, schema=schema)
+            yield pa.Table.from_batches([batch])
             done = source.tell()
             meter(done - reported)
             reported = done
         meter(f.size - reported)
 
     return schema, tables()
-
-
-def _storage_schema(schema: pa.Schema) -> pa.Schema:
-    """The schema with every extension type (``Array2D`` … ``Array5D``) replaced by its
-    storage type, whether or not ``datasets`` is imported and has registered it."""
-    import pyarrow as pa
-    return pa.schema([pa.field(f.name, _storage_type(f.type), f.nullable) for f in schema])
-
-
-def _storage_type(t: pa.DataType) -> pa.DataType:
-    import pyarrow as pa
-    import pyarrow.types as pt
-    if isinstance(t, pa.BaseExtensionType):
-        return _storage_type(t.storage_type)
-    if pt.is_list(t) or pt.is_large_list(t) or pt.is_fixed_size_list(t):
-        field = t.value_field.with_type(_storage_type(t.value_type))
-        if pt.is_fixed_size_list(t):
-            return pa.list_(field, t.list_size)
-        return pa.large_list(field) if pt.is_large_list(t) else pa.list_(field)
-    if pt.is_struct(t):
-        return pa.struct([t.field(i).with_type(_storage_type(t.field(i).type)) for i in range(t.num_fields)])
-    if pt.is_map(t):
-        key = t.key_field.with_type(_storage_type(t.key_type))
-        item = t.item_field.with_type(_storage_type(t.item_type))
-        return pa.map_(key, item, t.keys_sorted)
-    return t
 
 
 def _split_files(folder: Path, split: str) -> list[ArrowFile]:

@@ -139,6 +139,11 @@ def arrow_rows(schema: pa.Schema, tables: Iterable[pa.Table], where: str) -> Ite
         InputError: the schema has no columns, repeats a column or struct field name, or
             has a type with no JSON mapping, or a value is outside its mapping.
     """
+    # Extension types (the `datasets` Array2D … Array5D) map as their storage type: pyarrow
+    # gives the extension only where its Python class is registered (a process that imported
+    # `datasets`), and the storage type elsewhere; viewing both as storage makes one rule.
+    schema = storage_schema(schema)
+    tables = (storage_table(table, schema) for table in tables)
     names = schema.names
     if not names:
         raise InputError(f"{where} has no columns", "write at least one column")
@@ -249,6 +254,42 @@ def _plan(t: pa.DataType, where: str) -> tuple[pa.DataType, Convert | None]:
         f"{where} has type {t}, which has no JSON mapping",
         "cast it to a supported type (see docs/hashing.md, Parquet) before hashing",
     )
+
+
+def storage_table(table: pa.Table, schema: pa.Schema | None = None) -> pa.Table:
+    """``table`` with every column viewed as its storage type (``schema``, from
+    :func:`storage_schema` of the table's own schema when None): the form
+    :func:`arrow_rows` maps to JSON, for a saved dataset's
+    Arrow file and an in-memory one alike."""
+    schema = schema or storage_schema(table.schema)
+    columns = [
+        pa.chunked_array([chunk.view(field.type) for chunk in column.chunks], type=field.type)
+        for column, field in zip(table.columns, schema, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def storage_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema with every extension type (``Array2D`` … ``Array5D``) replaced by its
+    storage type, whether or not ``datasets`` is imported and has registered it."""
+    return pa.schema([pa.field(f.name, _storage_type(f.type), f.nullable) for f in schema])
+
+
+def _storage_type(t: pa.DataType) -> pa.DataType:
+    if isinstance(t, pa.BaseExtensionType):
+        return _storage_type(t.storage_type)
+    if pt.is_list(t) or pt.is_large_list(t) or pt.is_fixed_size_list(t):
+        field = t.value_field.with_type(_storage_type(t.value_type))
+        if pt.is_fixed_size_list(t):
+            return pa.list_(field, t.list_size)
+        return pa.large_list(field) if pt.is_large_list(t) else pa.list_(field)
+    if pt.is_struct(t):
+        return pa.struct([t.field(i).with_type(_storage_type(t.field(i).type)) for i in range(t.num_fields)])
+    if pt.is_map(t):
+        key = t.key_field.with_type(_storage_type(t.key_type))
+        item = t.item_field.with_type(_storage_type(t.item_type))
+        return pa.map_(key, item, t.keys_sorted)
+    return t
 
 
 def _check_unique(names: list[str], what: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -76,3 +77,55 @@ def test_node_hash_rule_in_the_example(example: tuple[str, dict[str, str]]) -> N
     assert t[4] < t[3]
     assert t[1] == keccak256(t[4] + t[3])
     assert t[0] == keccak256(min(t[1], t[2]) + max(t[1], t[2]))
+
+
+def _edge_cases() -> list[tuple[str, str, str]]:
+    section = DOC.read_text(encoding="utf-8").split("### 7.2 Reader edge cases", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (CSV|JSONL) \| `(.*?)` \| (.*?) \|$", section, re.M)
+    assert len(rows) >= 5, rows
+    return rows
+
+
+@pytest.mark.parametrize("fmt,printf,expected", _edge_cases(), ids=lambda v: str(v)[:24])
+def test_reader_edge_cases_match_the_spec(fmt: str, printf: str, expected: str, tmp_path: Path) -> None:
+    from modelmint.errors import InputError
+
+    data = printf.encode().decode("unicode_escape").encode("utf-8")  # the printf escapes \n \r
+    path = tmp_path / ("edge.csv" if fmt == "CSV" else "edge.jsonl")
+    path.write_bytes(data)
+    if expected.startswith("refused"):
+        with pytest.raises(InputError, match="bare CR|new-line character"):
+            list(iter_datapoints(path))
+        with pytest.raises(InputError):
+            hash_dataset(path)
+        return
+    want = expected.strip("`").encode()  # canonical JSON: a CR is the two characters \r
+    ((_, got),) = list(iter_datapoints(path))
+    assert got == want
+    assert hash_dataset(path).hash_at(0) == hashlib.sha256(want).digest()
+
+
+def test_an_extension_column_hashes_alike_with_and_without_datasets_imported(tmp_path: Path) -> None:
+    """docs/hashing.md §7.2: an Array2D column is its storage type in every process."""
+    import subprocess
+    import sys
+
+    datasets = pytest.importorskip("datasets.features.features")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    storage = pa.list_(pa.list_(pa.int32()))
+    array2d = datasets.Array2DExtensionType((2, 2), "int32")
+    column = pa.ExtensionArray.from_storage(array2d, pa.array([[[1, 2], [3, 4]]], type=storage))
+    path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"m": column}), path)
+    ((_, here),) = list(iter_datapoints(path))
+    assert here == b'{"m":[[1,2],[3,4]]}'
+    script = (
+        "import sys; from pathlib import Path; from modelmint.datasets import iter_datapoints; "
+        f"(_, data), = iter_datapoints(Path({str(path)!r})); assert 'datasets' not in sys.modules; "
+        "sys.stdout.write(data.decode())"
+    )
+    elsewhere = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert elsewhere.stdout.encode() == here
