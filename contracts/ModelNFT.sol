@@ -8,22 +8,29 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDatasetNFT} from "./interfaces/IDatasetNFT.sol";
 import {IModelNFT} from "./interfaces/IModelNFT.sol";
 import {IpfsURI} from "./lib/IpfsURI.sol";
+import {MintCommitments} from "./lib/MintCommitments.sol";
+import {RootClaims} from "./lib/RootClaims.sol";
 
 /**
  * @title ModelNFT
  * @dev ERC-721 registry of models, see {IModelNFT}. Token ids start at 1, so 0 can mean "none"
  * in {tokenOfWeights} and in `parentId`. Minting is permissionless; a record is written once
- * and has no setter, and each kind of fingerprint can be committed once, by the token's owner.
- * Tokens cannot be burned, so a record exists exactly when its token does.
+ * and has no setter, and each kind of fingerprint can be committed once, by the token's owner
+ * (or by its minter, in the mint's transaction). Tokens cannot be burned, so a record exists
+ * exactly when its token does. A weights root can be claimed by several tokens (see
+ * {RootClaims}).
  *
  * Dataset ids are checked against the {IDatasetNFT} registry given at deployment. Metadata and
  * fingerprint URIs are stored as CID codec and digest (see {IpfsURI}).
  *
  * An OML commitment is the Merkle root of salted fingerprint digests; {revealFingerprints}
  * publishes fingerprints against it and records each digest, so a revealed fingerprint counts
- * as evidence once.
+ * as evidence once. Digests name the chain, this contract and the token, and a root is
+ * committed on one token only, so neither a commitment nor a reveal can be copied to another.
  */
-contract ModelNFT is ERC721, IModelNFT {
+contract ModelNFT is ERC721, MintCommitments, IModelNFT {
+    using RootClaims for RootClaims.Claims;
+
     /// @dev The most datasets one model can list; bounds the duplicate check and the record size.
     uint256 public constant MAX_DATASETS = 64;
 
@@ -40,7 +47,8 @@ contract ModelNFT is ERC721, IModelNFT {
     IDatasetNFT private immutable _datasetRegistry;
 
     mapping(uint256 tokenId => Model) private _models;
-    mapping(bytes32 weightsRoot => uint256 tokenId) private _tokenOfWeights;
+    RootClaims.Claims private _claims;
+    mapping(bytes32 commitment => uint256 tokenId) private _tokenOfOml;
     mapping(uint256 tokenId => mapping(FingerprintKind => StoredFingerprint)) private _fingerprints;
     mapping(uint256 tokenId => mapping(bytes32 digest => bool)) private _revealed;
 
@@ -60,19 +68,41 @@ contract ModelNFT is ERC721, IModelNFT {
         uint256 parentModelId,
         uint256[] calldata datasetIds
     ) external returns (uint256 tokenId) {
-        if (weightsRoot == 0) revert ModelZeroWeightsRoot();
-        uint256 registered = _tokenOfWeights[weightsRoot];
-        if (registered != 0) revert ModelWeightsAlreadyRegistered(weightsRoot, registered);
-        if (parentModelId != 0 && _models[parentModelId].weightsRoot == 0) {
-            revert ModelUnknownParent(parentModelId);
+        // block.timestamp reaches 2^48 in about 8.9 million years.
+        return _mintModel(to, weightsRoot, metadataURI, parentModelId, datasetIds, uint48(block.timestamp));
+    }
+
+    /// @inheritdoc IModelNFT
+    function mintWithFingerprint(
+        address to,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds,
+        MintFingerprint calldata oml
+    ) external returns (uint256 tokenId) {
+        if (oml.tokenId != _nextTokenId) {
+            revert ModelUnexpectedTokenId(oml.tokenId, _nextTokenId);
         }
+        tokenId = _mintModel(to, weightsRoot, metadataURI, parentModelId, datasetIds, uint48(block.timestamp));
+        _commit(tokenId, FingerprintKind.OML, oml.commitment, oml.uri);
+    }
 
-        tokenId = _nextTokenId++;
-        _writeRecord(_models[tokenId], weightsRoot, metadataURI, parentModelId, datasetIds);
-        _tokenOfWeights[weightsRoot] = tokenId;
-        _mint(to, tokenId);
-
-        emit ModelMinted(tokenId, to, weightsRoot, parentModelId, datasetIds, metadataURI);
+    /// @inheritdoc IModelNFT
+    function revealMint(
+        address to,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds,
+        bytes32 salt,
+        MintFingerprint calldata oml
+    ) external returns (uint256 tokenId) {
+        bool withOml = oml.commitment != 0;
+        if (withOml && oml.tokenId != _nextTokenId) revert ModelUnexpectedTokenId(oml.tokenId, _nextTokenId);
+        uint48 claimedAt = _useMintCommitment(weightsRoot, salt);
+        tokenId = _mintModel(to, weightsRoot, metadataURI, parentModelId, datasetIds, claimedAt);
+        if (withOml) _commit(tokenId, FingerprintKind.OML, oml.commitment, oml.uri);
     }
 
     /// @inheritdoc IModelNFT
@@ -81,19 +111,7 @@ contract ModelNFT is ERC721, IModelNFT {
     {
         address owner = _requireOwned(tokenId);
         if (owner != _msgSender()) revert ModelNotTokenOwner(tokenId, _msgSender());
-        StoredFingerprint storage stored = _fingerprints[tokenId][kind];
-        // Commitments are never zero, so a non-zero one marks the kind as committed.
-        if (stored.commitment != 0) revert ModelFingerprintAlreadyCommitted(tokenId, kind);
-        if (commitment == 0) revert ModelZeroCommitment();
-
-        stored.commitment = commitment;
-        // block.timestamp reaches 2^64 in about 5.8e11 years.
-        stored.committedAt = uint64(block.timestamp);
-        if (bytes(uri).length != 0) {
-            (stored.uriCodec, stored.uriDigest) = IpfsURI.parse(uri);
-        }
-
-        emit FingerprintCommitted(tokenId, kind, commitment, uri);
+        _commit(tokenId, kind, commitment, uri);
     }
 
     /// @inheritdoc IModelNFT
@@ -126,6 +144,22 @@ contract ModelNFT is ERC721, IModelNFT {
     }
 
     /// @inheritdoc IModelNFT
+    function fingerprintDigest(uint256 tokenId, bytes32 salt, string calldata key, string calldata response)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(block.chainid, address(this), tokenId, salt, keccak256(bytes(key)), keccak256(bytes(response)))
+        );
+    }
+
+    /// @inheritdoc IModelNFT
+    function tokenOfFingerprint(bytes32 commitment) external view returns (uint256) {
+        return _tokenOfOml[commitment];
+    }
+
+    /// @inheritdoc IModelNFT
     function fingerprintRevealed(uint256 tokenId, bytes32 digest) external view returns (bool) {
         _record(tokenId);
         return _revealed[tokenId][digest];
@@ -152,7 +186,12 @@ contract ModelNFT is ERC721, IModelNFT {
 
     /// @inheritdoc IModelNFT
     function tokenOfWeights(bytes32 weightsRoot) external view returns (uint256) {
-        return _tokenOfWeights[weightsRoot];
+        return _claims.first(weightsRoot);
+    }
+
+    /// @inheritdoc IModelNFT
+    function claimsOfWeights(bytes32 weightsRoot) external view returns (uint256[] memory tokenIds) {
+        return _claims.list(weightsRoot, _claimedAt);
     }
 
     /// @inheritdoc IModelNFT
@@ -188,6 +227,70 @@ contract ModelNFT is ERC721, IModelNFT {
     /// @dev See {IERC165-supportsInterface}; adds {IModelNFT}.
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(IModelNFT).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /**
+     * @dev Checks and stores a new model record claimed at `claimedAt`, then mints its token to
+     * `to`.
+     *
+     * Emits a {ModelMinted} and an {IERC721-Transfer} event.
+     */
+    function _mintModel(
+        address to,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds,
+        uint48 claimedAt
+    ) private returns (uint256 tokenId) {
+        if (weightsRoot == 0) revert ModelZeroWeightsRoot();
+        if (parentModelId != 0 && _models[parentModelId].weightsRoot == 0) {
+            revert ModelUnknownParent(parentModelId);
+        }
+
+        uint64 id = _nextTokenId++;
+        tokenId = id;
+        Model storage record = _models[tokenId];
+        _writeRecord(record, weightsRoot, metadataURI, parentModelId, datasetIds);
+        record.claimedAt = claimedAt;
+        _claims.add(weightsRoot, id, claimedAt);
+        _mint(to, tokenId);
+
+        emit ModelMinted(tokenId, to, weightsRoot, parentModelId, datasetIds, metadataURI);
+    }
+
+    /**
+     * @dev Commits a fingerprint of `kind` on the existing token `tokenId`; who may is checked
+     * by the caller.
+     *
+     * Emits a {FingerprintCommitted} event.
+     */
+    function _commit(uint256 tokenId, FingerprintKind kind, bytes32 commitment, string calldata uri) private {
+        StoredFingerprint storage stored = _fingerprints[tokenId][kind];
+        // Commitments are never zero, so a non-zero one marks the kind as committed.
+        if (stored.commitment != 0) revert ModelFingerprintAlreadyCommitted(tokenId, kind);
+        if (commitment == 0) revert ModelZeroCommitment();
+        if (kind == FingerprintKind.OML) {
+            // Leaves name their token, so the root of another token's leaves is no evidence here;
+            // refusing it keeps a copied commitment off the record altogether.
+            uint256 other = _tokenOfOml[commitment];
+            if (other != 0) revert ModelFingerprintCommittedElsewhere(commitment, other);
+            _tokenOfOml[commitment] = tokenId;
+        }
+
+        stored.commitment = commitment;
+        // block.timestamp reaches 2^64 in about 5.8e11 years.
+        stored.committedAt = uint64(block.timestamp);
+        if (bytes(uri).length != 0) {
+            (stored.uriCodec, stored.uriDigest) = IpfsURI.parse(uri);
+        }
+
+        emit FingerprintCommitted(tokenId, kind, commitment, uri);
+    }
+
+    /// @dev When the claim of an existing token `tokenId` was fixed.
+    function _claimedAt(uint256 tokenId) private view returns (uint48) {
+        return _models[tokenId].claimedAt;
     }
 
     /**
@@ -238,7 +341,7 @@ contract ModelNFT is ERC721, IModelNFT {
      * Emits a {FingerprintRevealed} event.
      */
     function _markRevealed(uint256 tokenId, FingerprintReveal calldata item) private returns (bytes32) {
-        bytes32 digest = keccak256(abi.encode(item.salt, item.key, item.response));
+        bytes32 digest = fingerprintDigest(tokenId, item.salt, item.key, item.response);
         if (_revealed[tokenId][digest]) revert ModelFingerprintAlreadyRevealed(tokenId, digest);
         _revealed[tokenId][digest] = true;
         emit FingerprintRevealed(tokenId, digest, item.salt, item.key, item.response);

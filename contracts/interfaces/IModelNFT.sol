@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IMintCommitments} from "./IMintCommitments.sol";
+
 /**
  * @title IModelNFT
  * @dev A registry of trained models as ERC-721 tokens. Each token commits to a model's weights
  * (`weightsRoot`), records its lineage (the parent model it was derived from and the
  * {IDatasetNFT} tokens it was trained on) and, later, commitments to ownership fingerprints.
  * The record is immutable; a fingerprint of each kind can be committed once.
+ *
+ * A weights root is never reserved: every mint of it is a claim, recorded with its time, and
+ * {claimsOfWeights} lists them all. {commitMint} then {revealMint} makes a claim that cannot be
+ * copied from the mempool (see {IMintCommitments}); {mint} is the one-transaction form.
+ *
+ * OML fingerprints are bound to one token: each committed leaf names the chain, this contract
+ * and the token id, so a commitment copied onto another token reveals nothing there.
  */
-interface IModelNFT {
+interface IModelNFT is IMintCommitments {
     /**
      * @dev Kinds of model fingerprint: `HuRef`, invariants of the weights that survive
      * fine-tuning and re-parametrisation; `OML`, secret prompt/response pairs trained into the
@@ -22,7 +31,7 @@ interface IModelNFT {
     /**
      * @dev One OML fingerprint made public: the secret prompt `key`, the `response` the
      * fingerprinted model gives, and the `salt` that hid them in the commitment. Its committed
-     * value is `keccak256(abi.encode(salt, key, response))` (see {revealFingerprints}).
+     * value is {fingerprintDigest} (see {revealFingerprints}).
      */
     struct FingerprintReveal {
         bytes32 salt;
@@ -34,7 +43,8 @@ interface IModelNFT {
      * @dev The on-chain record of one model token. `metadataCodec` and `metadataDigest` are the
      * CID of the metadata document on IPFS (see {IpfsURI}); `parentId` is the model this one was
      * derived from (0 = none); `datasetIds` are {IDatasetNFT} token ids; `mintedAt` is the block
-     * timestamp of the mint.
+     * timestamp of the mint; `claimedAt` the time the claim was fixed: the timestamp of the mint
+     * commitment for {revealMint}, of the mint itself otherwise.
      */
     struct Model {
         bytes32 weightsRoot;
@@ -42,7 +52,20 @@ interface IModelNFT {
         uint64 parentId;
         uint64 mintedAt;
         uint8 metadataCodec;
+        uint48 claimedAt;
         uint64[] datasetIds;
+    }
+
+    /**
+     * @dev An OML commitment made in the mint's own transaction: `commitment` is the root of
+     * leaves bound to `tokenId`, the id the mint must give (leaves name their token, so the id
+     * is fixed before the transaction is sent); `uri` as for {commitFingerprint}. A zero
+     * `commitment` means none.
+     */
+    struct MintFingerprint {
+        uint256 tokenId;
+        bytes32 commitment;
+        string uri;
     }
 
     /**
@@ -71,8 +94,13 @@ interface IModelNFT {
     /// @dev The weights root is zero.
     error ModelZeroWeightsRoot();
 
-    /// @dev `weightsRoot` is already the weights of token `tokenId`; a model is registered once.
-    error ModelWeightsAlreadyRegistered(bytes32 weightsRoot, uint256 tokenId);
+    /// @dev A mint with an OML commitment for token `expected` would mint token `next`: another
+    /// mint came first, and the commitment's leaves name the wrong token. Rebuild and resend.
+    error ModelUnexpectedTokenId(uint256 expected, uint256 next);
+
+    /// @dev The OML commitment `commitment` is already committed on model `tokenId`: its leaves
+    /// are bound to that token, so it is evidence for that token only.
+    error ModelFingerprintCommittedElsewhere(bytes32 commitment, uint256 tokenId);
 
     /// @dev `sender` does not own model `tokenId`.
     error ModelNotTokenOwner(uint256 tokenId, address sender);
@@ -114,14 +142,16 @@ interface IModelNFT {
      * @dev Emitted for each OML fingerprint of `tokenId` revealed, with the committed value
      * `digest` and everything needed to recompute it and to query a suspect model.
      */
-    event FingerprintRevealed(uint256 indexed tokenId, bytes32 indexed digest, bytes32 salt, string key, string response);
+    event FingerprintRevealed(
+        uint256 indexed tokenId, bytes32 indexed digest, bytes32 salt, string key, string response
+    );
 
     /**
      * @dev Mints a token for a new model to `to` and returns its id. Anyone may mint.
      *
      * Requirements:
      *
-     * - `weightsRoot` is not zero and not registered yet.
+     * - `weightsRoot` is not zero (it may be claimed already: this adds a claim).
      * - `metadataURI` is a canonical `ipfs://` CIDv1 URI (see {IpfsURI-parse}).
      * - `parentModelId` is 0 or an existing model token.
      * - `datasetIds` has at most 64 entries, all existing dataset tokens, none twice.
@@ -138,13 +168,59 @@ interface IModelNFT {
     ) external returns (uint256 tokenId);
 
     /**
+     * @dev Mints as {mint} and, in the same transaction, commits `oml` as the new token's OML
+     * fingerprint, so the commitment provably existed when the model was registered.
+     *
+     * Requirements:
+     *
+     * - the requirements of {mint}.
+     * - `oml.tokenId` is the id this mint gives.
+     * - `oml.commitment` is not zero nor committed on another token; `oml.uri` is empty or a
+     *   canonical `ipfs://` CIDv1 URI.
+     *
+     * Emits a {ModelMinted}, an {IERC721-Transfer} and a {FingerprintCommitted} event.
+     */
+    function mintWithFingerprint(
+        address to,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds,
+        MintFingerprint calldata oml
+    ) external returns (uint256 tokenId);
+
+    /**
+     * @dev Mints the claim committed with {commitMint}: as {mint}, with the claim dated by the
+     * commitment, and with the OML commitment `oml` when `oml.commitment` is not zero (as
+     * {mintWithFingerprint}).
+     *
+     * Requirements:
+     *
+     * - the caller committed `mintCommitmentOf(weightsRoot, caller, salt)` in an earlier block,
+     *   and that commitment has not been used.
+     * - the requirements of {mint}, and of {mintWithFingerprint} for a non-zero `oml.commitment`.
+     *
+     * Emits a {ModelMinted} and an {IERC721-Transfer} event, and a {FingerprintCommitted} event
+     * with an OML commitment.
+     */
+    function revealMint(
+        address to,
+        bytes32 weightsRoot,
+        string calldata metadataURI,
+        uint256 parentModelId,
+        uint256[] calldata datasetIds,
+        bytes32 salt,
+        MintFingerprint calldata oml
+    ) external returns (uint256 tokenId);
+
+    /**
      * @dev Commits a fingerprint of `kind` for model `tokenId`.
      *
      * Requirements:
      *
      * - `tokenId` exists and the caller owns it.
      * - no fingerprint of `kind` has been committed for `tokenId`.
-     * - `commitment` is not zero.
+     * - `commitment` is not zero; an OML `commitment` is not committed on another token.
      * - `uri` is empty or a canonical `ipfs://` CIDv1 URI.
      *
      * Emits a {FingerprintCommitted} event.
@@ -156,9 +232,10 @@ interface IModelNFT {
      * `(salt, key, response)` in `reveals` is a leaf of the committed OML root, and makes it
      * public. Each fingerprint can be revealed once.
      *
-     * A fingerprint's committed value is `digest = keccak256(abi.encode(salt, key, response))`
-     * and its leaf `keccak256(bytes.concat(keccak256(abi.encode(digest))))`: the OML root is
-     * OpenZeppelin's `StandardMerkleTree` over the `bytes32` digests. `reveals` must be in the
+     * A fingerprint's committed value is `digest = fingerprintDigest(tokenId, salt, key,
+     * response)`, bound to this chain, contract and token, and its leaf
+     * `keccak256(bytes.concat(keccak256(abi.encode(digest))))`: the OML root is OpenZeppelin's
+     * `StandardMerkleTree` over the `bytes32` digests. `reveals` must be in the
      * order the multiproof consumes its leaves; `proof` and `proofFlags` are as for
      * {MerkleProof-multiProofVerify}.
      *
@@ -178,6 +255,19 @@ interface IModelNFT {
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external;
+
+    /**
+     * @dev Returns the committed value of an OML fingerprint of model `tokenId` on this chain and
+     * contract: `keccak256(abi.encode(block.chainid, address(this), tokenId, salt,
+     * keccak256(bytes(key)), keccak256(bytes(response))))`.
+     */
+    function fingerprintDigest(uint256 tokenId, bytes32 salt, string calldata key, string calldata response)
+        external
+        view
+        returns (bytes32);
+
+    /// @dev Returns the model whose OML commitment is `commitment`, 0 if none.
+    function tokenOfFingerprint(bytes32 commitment) external view returns (uint256);
 
     /**
      * @dev Returns whether the OML fingerprint whose committed value is `digest` has been
@@ -207,8 +297,15 @@ interface IModelNFT {
      */
     function fingerprint(uint256 tokenId, FingerprintKind kind) external view returns (Fingerprint memory);
 
-    /// @dev Returns the token whose model has `weightsRoot`, or 0 if there is none.
+    /**
+     * @dev Returns the earliest claim of `weightsRoot`: the token with the lowest `claimedAt`,
+     * the lowest id among equal times; 0 if the root has no claim. Earliest is not proof of
+     * authorship: see {claimsOfWeights} for every claimant.
+     */
     function tokenOfWeights(bytes32 weightsRoot) external view returns (uint256);
+
+    /// @dev Returns every token that claims `weightsRoot`, ordered by `claimedAt`, then by id.
+    function claimsOfWeights(bytes32 weightsRoot) external view returns (uint256[] memory tokenIds);
 
     /// @dev Returns whether token `tokenId` has been minted.
     function exists(uint256 tokenId) external view returns (bool);

@@ -12,6 +12,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {DatasetNFT} from "../DatasetNFT.sol";
 import {IDatasetNFT} from "../interfaces/IDatasetNFT.sol";
+import {IMintCommitments} from "../interfaces/IMintCommitments.sol";
 import {IpfsURI} from "../lib/IpfsURI.sol";
 import {StandardMerkleTree} from "./utils/StandardMerkleTree.sol";
 
@@ -115,11 +116,156 @@ contract DatasetNFTTest is Test {
         datasets.mint(alice, ROOT, 0, URI);
     }
 
-    function test_Mint_RevertWhen_RootAlreadyRegistered() public {
-        datasets.mint(alice, ROOT, 1, URI);
-        vm.expectRevert(abi.encodeWithSelector(IDatasetNFT.DatasetRootAlreadyRegistered.selector, ROOT, 1));
+    /// @dev Finding 4 (squatting): a root claimed first by a squatter can still be claimed by its owner.
+    function test_Mint_SameRootAddsAClaim() public {
         vm.prank(bob);
-        datasets.mint(bob, ROOT, 2, DAG_URI);
+        uint256 squat = datasets.mint(bob, ROOT, 1, URI);
+        vm.warp(block.timestamp + 60);
+        vm.prank(alice);
+        uint256 own = datasets.mint(alice, ROOT, 1, DAG_URI);
+        assertEq(own, squat + 1);
+        assertEq(datasets.tokenOfRoot(ROOT), squat, "the earliest claim");
+        uint256[] memory claims = datasets.claimsOfRoot(ROOT);
+        assertEq(claims.length, 2);
+        assertEq(claims[0], squat);
+        assertEq(claims[1], own);
+        assertEq(datasets.ownerOf(own), alice);
+        assertEq(datasets.dataset(own).claimedAt, block.timestamp);
+        assertEq(datasets.claimsOfRoot(ROOT_2).length, 0);
+    }
+
+    /// @dev A claim is dated by its commitment: a reveal held up behind a copy keeps its place.
+    function test_RevealMint_ClaimDatedByCommitment() public {
+        bytes32 salt = keccak256("alice salt");
+        vm.prank(alice);
+        datasets.commitMint(datasets.mintCommitmentOf(ROOT, alice, salt));
+        uint256 committedAt = block.timestamp;
+        // bob learns the root from alice's pending reveal and claims it, commit and reveal, first.
+        vm.roll(block.number + 1);
+        vm.warp(block.timestamp + 12);
+        bytes32 bobSalt = keccak256("bob salt");
+        vm.prank(bob);
+        datasets.commitMint(datasets.mintCommitmentOf(ROOT, bob, bobSalt));
+        vm.roll(block.number + 1);
+        vm.warp(block.timestamp + 12);
+        vm.prank(bob);
+        uint256 copy = datasets.revealMint(bob, ROOT, 3, URI, 0, bobSalt);
+        vm.prank(alice);
+        uint256 own = datasets.revealMint(alice, ROOT, 3, URI, 0, salt);
+
+        assertEq(datasets.dataset(own).claimedAt, committedAt);
+        assertEq(datasets.dataset(own).mintedAt, block.timestamp);
+        assertEq(datasets.tokenOfRoot(ROOT), own, "the earlier commitment is the earlier claim");
+        uint256[] memory claims = datasets.claimsOfRoot(ROOT);
+        assertEq(claims[0], own);
+        assertEq(claims[1], copy);
+    }
+
+    function test_RevealMint_StoresRecordAndUsesCommitment() public {
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = keccak256(abi.encode(ROOT, alice, salt));
+        assertEq(datasets.mintCommitmentOf(ROOT, alice, salt), commitment);
+        vm.expectEmit(address(datasets));
+        emit IMintCommitments.MintCommitted(commitment, alice);
+        vm.prank(alice);
+        datasets.commitMint(commitment);
+        (uint256 blockNumber, uint256 time) = datasets.mintCommitment(commitment);
+        assertEq(blockNumber, block.number);
+        assertEq(time, block.timestamp);
+        vm.roll(block.number + 1);
+        vm.prank(alice);
+        uint256 id = datasets.revealMint(bob, ROOT, 7, URI, 0, salt);
+        assertEq(datasets.ownerOf(id), bob);
+        assertEq(datasets.dataset(id).datapointCount, 7);
+        (blockNumber, time) = datasets.mintCommitment(commitment);
+        assertEq(blockNumber, 0, "a used commitment is gone");
+    }
+
+    function test_CommitMint_RevertWhen_ZeroOrRepeated() public {
+        vm.expectRevert(IMintCommitments.MintCommitmentZero.selector);
+        datasets.commitMint(0);
+        datasets.commitMint(ROOT_2);
+        vm.expectRevert(abi.encodeWithSelector(IMintCommitments.MintCommitmentExists.selector, ROOT_2, block.number));
+        datasets.commitMint(ROOT_2);
+    }
+
+    function test_RevealMint_RevertWhen_NotMatured() public {
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = datasets.mintCommitmentOf(ROOT, alice, salt);
+        vm.startPrank(alice);
+        datasets.commitMint(commitment);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMintCommitments.MintCommitmentNotMatured.selector, commitment, block.number, block.number
+            )
+        );
+        datasets.revealMint(alice, ROOT, 1, URI, 0, salt);
+        vm.stopPrank();
+        assertEq(datasets.totalMinted(), 0);
+    }
+
+    /// @dev A reveal copied from the mempool and sent by someone else finds no commitment.
+    function test_RevealMint_RevertWhen_CopiedByAnotherSender() public {
+        bytes32 salt = keccak256("salt");
+        vm.prank(alice);
+        datasets.commitMint(datasets.mintCommitmentOf(ROOT, alice, salt));
+        vm.roll(block.number + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMintCommitments.MintCommitmentUnknown.selector, datasets.mintCommitmentOf(ROOT, bob, salt)
+            )
+        );
+        vm.prank(bob);
+        datasets.revealMint(bob, ROOT, 1, URI, 0, salt);
+    }
+
+    function test_RevealMint_RevertWhen_Replayed() public {
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = datasets.mintCommitmentOf(ROOT, alice, salt);
+        vm.startPrank(alice);
+        datasets.commitMint(commitment);
+        vm.roll(block.number + 1);
+        datasets.revealMint(alice, ROOT, 1, URI, 0, salt);
+        vm.expectRevert(abi.encodeWithSelector(IMintCommitments.MintCommitmentUnknown.selector, commitment));
+        datasets.revealMint(alice, ROOT, 1, URI, 0, salt);
+        vm.stopPrank();
+        assertEq(datasets.totalMinted(), 1);
+    }
+
+    function test_RevealMint_Version_RevertWhen_NotAuthorized() public {
+        uint256 first = datasets.mint(alice, ROOT, 1, URI);
+        bytes32 salt = keccak256("salt");
+        vm.prank(bob);
+        datasets.commitMint(datasets.mintCommitmentOf(ROOT_2, bob, salt));
+        vm.roll(block.number + 1);
+        vm.expectRevert(abi.encodeWithSelector(IDatasetNFT.DatasetUnauthorizedVersion.selector, first, bob));
+        vm.prank(bob);
+        datasets.revealMint(bob, ROOT_2, 1, URI, first, salt);
+    }
+
+    /// @dev Claims come out ordered by claim time then id, whatever the mint order.
+    function testFuzz_ClaimsOfRoot_Ordered(uint8 n, uint256 seed) public {
+        uint256 count = bound(n, 1, 12);
+        uint256 start = block.timestamp + 1000;
+        for (uint256 i = 0; i < count; ++i) {
+            // Reveal-mint with commitments of random ages: claim times out of mint order.
+            address minter = address(uint160(0x1000 + i));
+            bytes32 salt = bytes32(i);
+            vm.warp(start - (uint256(keccak256(abi.encode(seed, i))) % 900));
+            vm.prank(minter);
+            datasets.commitMint(datasets.mintCommitmentOf(ROOT, minter, salt));
+            vm.roll(block.number + 1);
+            vm.warp(start + i);
+            vm.prank(minter);
+            datasets.revealMint(minter, ROOT, 1, URI, 0, salt);
+        }
+        uint256[] memory claims = datasets.claimsOfRoot(ROOT);
+        assertEq(claims.length, count);
+        for (uint256 i = 1; i < count; ++i) {
+            (uint48 a, uint48 b) = (datasets.dataset(claims[i - 1]).claimedAt, datasets.dataset(claims[i]).claimedAt);
+            assertTrue(a < b || (a == b && claims[i - 1] < claims[i]), "claims out of order");
+        }
+        assertEq(datasets.tokenOfRoot(ROOT), claims[0]);
     }
 
     function test_Mint_RevertWhen_InvalidURI() public {
@@ -230,11 +376,13 @@ contract DatasetNFTTest is Test {
         datasets.mintVersion(alice, ROOT, 1, URI, type(uint256).max);
     }
 
-    function test_MintVersion_RevertWhen_RootAlreadyRegistered() public {
+    function test_MintVersion_SameRootAddsAClaim() public {
         uint256 first = datasets.mint(alice, ROOT, 10, URI);
-        vm.expectRevert(abi.encodeWithSelector(IDatasetNFT.DatasetRootAlreadyRegistered.selector, ROOT, first));
         vm.prank(alice);
-        datasets.mintVersion(alice, ROOT, 10, URI, first);
+        uint256 second = datasets.mintVersion(alice, ROOT, 10, URI, first);
+        assertEq(datasets.claimsOfRoot(ROOT).length, 2);
+        assertEq(datasets.tokenOfRoot(ROOT), first);
+        assertEq(datasets.dataset(second).predecessorId, first);
     }
 
     function test_MintVersion_RevertWhen_InvalidInputs() public {
@@ -434,6 +582,7 @@ contract DatasetNFTGasTest is Test {
     address internal bob = makeAddr("bob");
     bytes32 internal deepValue = sha256("deep datapoint");
     bytes32[] internal deepProof;
+    bytes32 internal deepRoot;
 
     function setUp() public {
         fresh = new DatasetNFT();
@@ -445,6 +594,14 @@ contract DatasetNFTGasTest is Test {
             node = Hashes.commutativeKeccak256(node, deepProof[i]);
         }
         used.mint(alice, node, uint64(1) << DEPTH, URI);
+        deepRoot = node;
+        // Commitments made in setUp, so their slots are cold in the reveal as in a real one.
+        vm.startPrank(alice);
+        fresh.commitMint(fresh.mintCommitmentOf(keccak256("a"), alice, SALT));
+        used.commitMint(used.mintCommitmentOf(node, alice, SALT));
+        used.commitMint(used.mintCommitmentOf(keccak256("b"), alice, SALT_B));
+        vm.stopPrank();
+        vm.roll(block.number + 1);
     }
 
     function test_Gas_FirstMint() public {
@@ -469,10 +626,39 @@ contract DatasetNFTGasTest is Test {
         _report("DatasetNFT.mintVersion, first for its owner", false);
     }
 
+    function test_Gas_CommitMint() public {
+        fresh.commitMint(keccak256("commitment"));
+        _report("DatasetNFT.commitMint", false);
+    }
+
+    function test_Gas_RevealMintFirstToken() public {
+        vm.prank(alice);
+        fresh.revealMint(alice, keccak256("a"), type(uint64).max, URI, 0, SALT);
+        // Not held to the budget: a first token for its owner also pays the balance's new slot
+        // (22,100), and the commitment's read and deletion (5,000) put it just above; recorded.
+        _report("DatasetNFT.revealMint, first token of the contract", false);
+    }
+
+    function test_Gas_RevealMintOwnerHoldsOne() public {
+        vm.prank(alice);
+        used.revealMint(alice, keccak256("b"), type(uint64).max, URI, 0, SALT_B);
+        _report("DatasetNFT.revealMint, later token, owner already holds one", true);
+    }
+
+    function test_Gas_RevealMintContestedRoot() public {
+        // The deep root is already claimed by token 1: a second claim adds a link.
+        vm.prank(alice);
+        used.revealMint(alice, deepRoot, 1, URI, 0, SALT);
+        _report("DatasetNFT.revealMint, second claim of a root, owner already holds one", true);
+    }
+
     function test_Gas_VerifyDatapointDepth20() public {
         assertTrue(used.verifyDatapoint(1, deepValue, deepProof));
         _report("DatasetNFT.verifyDatapoint, 20-level proof", false);
     }
+
+    bytes32 internal constant SALT = keccak256("salt");
+    bytes32 internal constant SALT_B = keccak256("salt b");
 
     function _report(string memory what, bool isMint) internal {
         uint256 gasUsed = vm.lastCallGas().gasTotalUsed;

@@ -12,6 +12,7 @@ import {DatasetNFT} from "../DatasetNFT.sol";
 import {ModelNFT} from "../ModelNFT.sol";
 import {IDatasetNFT} from "../interfaces/IDatasetNFT.sol";
 import {IModelNFT} from "../interfaces/IModelNFT.sol";
+import {IMintCommitments} from "../interfaces/IMintCommitments.sol";
 import {IpfsURI} from "../lib/IpfsURI.sol";
 import {StandardMerkleTree} from "./utils/StandardMerkleTree.sol";
 
@@ -29,6 +30,8 @@ contract ModelNFTTest is Test {
     ModelNFT internal models;
     address internal alice = makeAddr("alice");
     address internal bob = makeAddr("bob");
+    // The token the OML fingerprints of a test are bound to (set by _committedWith).
+    uint256 internal omlToken;
 
     function setUp() public {
         datasets = new DatasetNFT();
@@ -128,11 +131,110 @@ contract ModelNFTTest is Test {
         models.mint(alice, bytes32(0), URI, 0, new uint256[](0));
     }
 
-    function test_Mint_RevertWhen_WeightsAlreadyRegistered() public {
-        models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
-        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelWeightsAlreadyRegistered.selector, WEIGHTS, 1));
+    /// @dev Finding 4 (squatting): weights claimed first by a squatter can still be claimed by their owner.
+    function test_Mint_SameWeightsAddsAClaim() public {
         vm.prank(bob);
-        models.mint(bob, WEIGHTS, DAG_URI, 0, _ids(1, 2, 3));
+        uint256 squat = models.mint(bob, WEIGHTS, URI, 0, new uint256[](0));
+        vm.warp(block.timestamp + 60);
+        vm.prank(alice);
+        uint256 own = models.mint(alice, WEIGHTS, DAG_URI, 0, _ids(1, 2, 3));
+        assertEq(models.tokenOfWeights(WEIGHTS), squat);
+        uint256[] memory claims = models.claimsOfWeights(WEIGHTS);
+        assertEq(claims.length, 2);
+        assertEq(claims[0], squat);
+        assertEq(claims[1], own);
+        assertEq(models.model(own).claimedAt, block.timestamp);
+        assertEq(models.model(own).datasetIds.length, 3);
+    }
+
+    function test_RevealMint_WithFingerprint() public {
+        bytes32 salt = keccak256("salt");
+        vm.prank(alice);
+        models.commitMint(models.mintCommitmentOf(WEIGHTS, alice, salt));
+        uint256 committedAt = block.timestamp;
+        vm.roll(block.number + 1);
+        vm.warp(block.timestamp + 12);
+        vm.prank(alice);
+        uint256 id = models.revealMint(
+            alice, WEIGHTS, URI, 0, _ids(1, 2, 3), salt, IModelNFT.MintFingerprint(1, COMMITMENT, URI)
+        );
+        assertEq(models.model(id).claimedAt, committedAt);
+        assertEq(models.model(id).mintedAt, block.timestamp);
+        IModelNFT.Fingerprint memory fp = models.fingerprint(id, IModelNFT.FingerprintKind.OML);
+        assertEq(fp.commitment, COMMITMENT);
+        assertEq(fp.committedAt, block.timestamp);
+        assertEq(fp.uri, URI);
+        assertEq(models.tokenOfFingerprint(COMMITMENT), id);
+    }
+
+    function test_RevealMint_WithoutFingerprint() public {
+        bytes32 salt = keccak256("salt");
+        vm.prank(alice);
+        models.commitMint(models.mintCommitmentOf(WEIGHTS, alice, salt));
+        vm.roll(block.number + 1);
+        vm.prank(alice);
+        uint256 id =
+            models.revealMint(alice, WEIGHTS, URI, 0, new uint256[](0), salt, IModelNFT.MintFingerprint(0, 0, ""));
+        assertFalse(models.fingerprint(id, IModelNFT.FingerprintKind.OML).committedAt != 0);
+    }
+
+    function test_RevealMint_RevertWhen_NotMaturedOrCopied() public {
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = models.mintCommitmentOf(WEIGHTS, alice, salt);
+        IModelNFT.MintFingerprint memory none = IModelNFT.MintFingerprint(0, 0, "");
+        vm.prank(alice);
+        models.commitMint(commitment);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMintCommitments.MintCommitmentNotMatured.selector, commitment, block.number, block.number
+            )
+        );
+        vm.prank(alice);
+        models.revealMint(alice, WEIGHTS, URI, 0, new uint256[](0), salt, none);
+        vm.roll(block.number + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMintCommitments.MintCommitmentUnknown.selector, models.mintCommitmentOf(WEIGHTS, bob, salt)
+            )
+        );
+        vm.prank(bob);
+        models.revealMint(bob, WEIGHTS, URI, 0, new uint256[](0), salt, none);
+        assertEq(models.totalMinted(), 0);
+    }
+
+    function test_MintWithFingerprint_CommitsInTheSameTransaction() public {
+        vm.expectEmit(address(models));
+        emit IModelNFT.FingerprintCommitted(1, IModelNFT.FingerprintKind.OML, COMMITMENT, "");
+        vm.prank(alice);
+        uint256 id = models.mintWithFingerprint(
+            alice, WEIGHTS, URI, 0, new uint256[](0), IModelNFT.MintFingerprint(1, COMMITMENT, "")
+        );
+        IModelNFT.Fingerprint memory fp = models.fingerprint(id, IModelNFT.FingerprintKind.OML);
+        assertEq(fp.committedAt, models.model(id).mintedAt, "committed at mint");
+        assertEq(fp.commitment, COMMITMENT);
+    }
+
+    function test_MintWithFingerprint_RevertWhen_UnexpectedTokenId() public {
+        models.mint(bob, WEIGHTS_2, URI, 0, new uint256[](0));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelUnexpectedTokenId.selector, 1, 2));
+        vm.prank(alice);
+        models.mintWithFingerprint(
+            alice, WEIGHTS, URI, 0, new uint256[](0), IModelNFT.MintFingerprint(1, COMMITMENT, "")
+        );
+        assertEq(models.totalMinted(), 1);
+    }
+
+    function test_MintWithFingerprint_RevertWhen_ZeroOrCommittedElsewhere() public {
+        vm.expectRevert(IModelNFT.ModelZeroCommitment.selector);
+        models.mintWithFingerprint(alice, WEIGHTS, URI, 0, new uint256[](0), IModelNFT.MintFingerprint(1, 0, ""));
+        models.mintWithFingerprint(
+            alice, WEIGHTS, URI, 0, new uint256[](0), IModelNFT.MintFingerprint(1, COMMITMENT, "")
+        );
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelFingerprintCommittedElsewhere.selector, COMMITMENT, 1));
+        models.mintWithFingerprint(
+            bob, WEIGHTS_2, URI, 0, new uint256[](0), IModelNFT.MintFingerprint(2, COMMITMENT, "")
+        );
+        assertEq(models.totalMinted(), 1);
     }
 
     function test_Mint_RevertWhen_UnknownParent() public {
@@ -348,9 +450,7 @@ contract ModelNFTTest is Test {
         // A HuRef commitment is no OML root.
         models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IModelNFT.ModelFingerprintNotCommitted.selector, id, IModelNFT.FingerprintKind.OML
-            )
+            abi.encodeWithSelector(IModelNFT.ModelFingerprintNotCommitted.selector, id, IModelNFT.FingerprintKind.OML)
         );
         models.revealFingerprints(id, _oneReveal("k", "r"), new bytes32[](0), new bool[](0));
         vm.stopPrank();
@@ -388,9 +488,7 @@ contract ModelNFTTest is Test {
         _reveal(id, all, tree, _ids(1, 4, 5));
         (IModelNFT.FingerprintReveal[] memory again, StandardMerkleTree.MultiProof memory mp) =
             _plan(all, tree, _ids(0, 4, 2));
-        vm.expectRevert(
-            abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(all[4]))
-        );
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(all[4])));
         vm.prank(alice);
         models.revealFingerprints(id, again, mp.proof, mp.proofFlags);
         assertEq(models.revealedFingerprintCount(id), 3);
@@ -400,9 +498,7 @@ contract ModelNFTTest is Test {
         (uint256 id, IModelNFT.FingerprintReveal[] memory all,) = _committed(4);
         IModelNFT.FingerprintReveal[] memory twice = new IModelNFT.FingerprintReveal[](2);
         (twice[0], twice[1]) = (all[2], all[2]);
-        vm.expectRevert(
-            abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(all[2]))
-        );
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(all[2])));
         vm.prank(alice);
         models.revealFingerprints(id, twice, new bytes32[](0), new bool[](1));
     }
@@ -449,8 +545,7 @@ contract ModelNFTTest is Test {
         }
 
         // A foreign fingerprint in place of a committed one is refused.
-        (IModelNFT.FingerprintReveal[] memory forged, StandardMerkleTree.MultiProof memory mp) =
-            _plan(all, tree, first);
+        (IModelNFT.FingerprintReveal[] memory forged, StandardMerkleTree.MultiProof memory mp) = _plan(all, tree, first);
         forged[0].salt = keccak256(abi.encode(seed, "forged"));
         vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelInvalidFingerprintProof.selector, id, tree.root()));
         vm.prank(alice);
@@ -458,8 +553,7 @@ contract ModelNFTTest is Test {
 
         _reveal(id, all, tree, first);
         assertEq(models.revealedFingerprintCount(id), first.length);
-        (IModelNFT.FingerprintReveal[] memory again, StandardMerkleTree.MultiProof memory mp2) =
-            _plan(all, tree, first);
+        (IModelNFT.FingerprintReveal[] memory again, StandardMerkleTree.MultiProof memory mp2) = _plan(all, tree, first);
         vm.expectRevert(
             abi.encodeWithSelector(IModelNFT.ModelFingerprintAlreadyRevealed.selector, id, _digest(again[0]))
         );
@@ -467,6 +561,91 @@ contract ModelNFTTest is Test {
         models.revealFingerprints(id, again, mp2.proof, mp2.proofFlags);
         if (rest.length > 0) _reveal(id, all, tree, rest);
         assertEq(models.revealedFingerprintCount(id), n);
+    }
+
+    /// @dev Finding 1: the owner's commitment copied onto another token is refused.
+    function test_CommitFingerprint_RevertWhen_CommittedElsewhere() public {
+        (uint256 id,, StandardMerkleTree.Tree memory tree) = _committed(4);
+        vm.prank(bob);
+        uint256 copy = models.mint(bob, WEIGHTS_2, URI, 0, new uint256[](0));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelFingerprintCommittedElsewhere.selector, tree.root(), id));
+        vm.prank(bob);
+        models.commitFingerprint(copy, IModelNFT.FingerprintKind.OML, tree.root(), "");
+        assertEq(models.fingerprint(copy, IModelNFT.FingerprintKind.OML).committedAt, 0);
+        // A HuRef commitment names a bundle of the weights, which two claims of them share.
+        vm.prank(alice);
+        models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
+        vm.prank(bob);
+        models.commitFingerprint(copy, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
+    }
+
+    /// @dev Finding 1: the owner's public reveal replayed on another token does not verify there,
+    /// even when that token committed a tree holding the owner's published digests.
+    function test_Reveal_RevertWhen_ReplayedOnAnotherToken() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(4);
+        uint256[] memory chosen = _ids(0, 1, 2);
+        (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, chosen);
+        vm.prank(alice);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+
+        // bob commits the owner's digests plus one of his own (so the root is new) and replays.
+        bytes32[] memory copied = new bytes32[](5);
+        for (uint256 i = 0; i < 4; ++i) {
+            copied[i] = _digest(all[i]);
+        }
+        copied[4] = keccak256("bob's own");
+        StandardMerkleTree.Tree memory bobTree = StandardMerkleTree.build(copied);
+        vm.startPrank(bob);
+        uint256 other = models.mint(bob, WEIGHTS_2, URI, 0, new uint256[](0));
+        models.commitFingerprint(other, IModelNFT.FingerprintKind.OML, bobTree.root(), "");
+        StandardMerkleTree.MultiProof memory bobProof = StandardMerkleTree.multiProof(bobTree, chosen);
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelInvalidFingerprintProof.selector, other, bobTree.root()));
+        models.revealFingerprints(other, reveals, bobProof.proof, bobProof.proofFlags);
+        vm.stopPrank();
+        assertEq(models.revealedFingerprintCount(other), 0);
+    }
+
+    /// @dev A digest names its chain, contract and token: changing any one changes it.
+    function testFuzz_FingerprintDigest_Bound(
+        uint256 tokenId,
+        uint256 otherId,
+        bytes32 salt,
+        string calldata key,
+        string calldata response,
+        uint64 otherChain
+    ) public {
+        vm.assume(tokenId != otherId);
+        IModelNFT.FingerprintReveal memory r = IModelNFT.FingerprintReveal(salt, key, response);
+        bytes32 digest = models.fingerprintDigest(tokenId, salt, key, response);
+        assertEq(digest, _digestOn(tokenId, r), "contract and spec disagree");
+        assertNotEq(digest, models.fingerprintDigest(otherId, salt, key, response), "not bound to the token");
+        ModelNFT elsewhere = new ModelNFT(datasets);
+        assertNotEq(digest, elsewhere.fingerprintDigest(tokenId, salt, key, response), "not bound to the contract");
+        vm.assume(otherChain != block.chainid && otherChain != 0);
+        vm.chainId(otherChain);
+        assertNotEq(digest, models.fingerprintDigest(tokenId, salt, key, response), "not bound to the chain");
+        // The key and the response are hashed apart, so bytes cannot move between them.
+        if (bytes(key).length > 0) {
+            string memory moved = string(bytes.concat(bytes(key), bytes(response)));
+            assertNotEq(digest, models.fingerprintDigest(tokenId, salt, "", moved));
+        }
+    }
+
+    function test_Gas_MintPaths() public {
+        bytes32 salt = keccak256("salt");
+        vm.prank(alice);
+        models.commitMint(models.mintCommitmentOf(WEIGHTS, alice, salt));
+        console.log("ModelNFT.commitMint, gas:", vm.lastCallGas().gasTotalUsed);
+        vm.roll(block.number + 1);
+        vm.prank(alice);
+        models.revealMint(alice, WEIGHTS, URI, 0, _ids(1, 2, 3), salt, IModelNFT.MintFingerprint(0, 0, ""));
+        console.log("ModelNFT.revealMint, 3 datasets, gas:", vm.lastCallGas().gasTotalUsed);
+        vm.prank(alice);
+        models.mintWithFingerprint(
+            alice, WEIGHTS_2, URI, 0, _ids(1, 2, 3), IModelNFT.MintFingerprint(2, COMMITMENT, URI)
+        );
+        console.log("ModelNFT.mintWithFingerprint, 3 datasets, with URI, gas:", vm.lastCallGas().gasTotalUsed);
     }
 
     function test_Gas_Reveal() public {
@@ -485,8 +664,17 @@ contract ModelNFTTest is Test {
 
     // ---------------------------------------------------------------- helpers
 
-    function _digest(IModelNFT.FingerprintReveal memory r) internal pure returns (bytes32) {
-        return keccak256(abi.encode(r.salt, r.key, r.response));
+    /// @dev The committed value of `r` on token {omlToken}, recomputed from docs/oml.md.
+    function _digest(IModelNFT.FingerprintReveal memory r) internal view returns (bytes32) {
+        return _digestOn(omlToken, r);
+    }
+
+    function _digestOn(uint256 tokenId, IModelNFT.FingerprintReveal memory r) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                block.chainid, address(models), tokenId, r.salt, keccak256(bytes(r.key)), keccak256(bytes(r.response))
+            )
+        );
     }
 
     function _oneReveal(string memory key, string memory response)
@@ -510,6 +698,8 @@ contract ModelNFTTest is Test {
         internal
         returns (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree)
     {
+        // Leaves name their token, so the id is fixed before they are built, as the CLI does.
+        omlToken = models.totalMinted() + 1;
         all = new IModelNFT.FingerprintReveal[](n);
         bytes32[] memory digests = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -531,7 +721,7 @@ contract ModelNFTTest is Test {
         IModelNFT.FingerprintReveal[] memory all,
         StandardMerkleTree.Tree memory tree,
         uint256[] memory indices
-    ) internal pure returns (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) {
+    ) internal view returns (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) {
         mp = StandardMerkleTree.multiProof(tree, indices);
         reveals = new IModelNFT.FingerprintReveal[](mp.leaves.length);
         for (uint256 i = 0; i < mp.leaves.length; ++i) {

@@ -89,8 +89,10 @@ def main() -> None:
     try:
         deployment = run("deploy", "--force", "--json", capture_json=True)
         run("deploy")
-        minted = run("dataset", "mint", str(SAMPLE / "train.jsonl"), "--name", "modelmint sample", "--json",
-                     capture_json=True)  # fmt: skip
+        # Two steps (commit, then reveal a block later): the mint every public chain gets by default,
+        # which nobody watching the mempool can copy (docs/security.md).
+        minted = run("dataset", "mint", str(SAMPLE / "train.jsonl"), "--name", "modelmint sample", "--two-step",
+                     "--json", capture_json=True)  # fmt: skip
         token = str(minted["token_id"])
         run("dataset", "mint", str(SAMPLE / "train.jsonl"))  # shows idempotence: the existing token
         member = run("dataset", "verify", str(SAMPLE / "member.jsonl"), "--token", token, "--json",
@@ -133,15 +135,16 @@ def main() -> None:
         embedded = run("fingerprint", "oml", "embed", str(base), "-f", str(secret), "--out", str(marked), "--overwrite",
                        "--json", capture_json=True)  # fmt: skip
         run("fingerprint", "oml", "check", str(marked), "-f", str(secret), "--no-augmented")
+        # Committed in the mint's own transaction: the commitment provably predates any copy.
         oml_model = run("model", "mint", str(marked), "--parent", str(parent["token_id"]), "--name",
-                        "SmolLM2-135M, OML-fingerprinted", "--json", capture_json=True)  # fmt: skip
+                        "SmolLM2-135M, OML-fingerprinted", "--oml-commit", str(secret), "--json",
+                        capture_json=True)  # fmt: skip
         oml_token = str(oml_model["token_id"])
-        oml_commit = run("fingerprint", "oml", "commit", "--token", oml_token, "-f", str(secret), "--json",
-                         capture_json=True)  # fmt: skip
+        oml_commit = oml_model["oml"]
         oml_reveal = run("fingerprint", "oml", "reveal", "--token", oml_token, "--count", str(OML_REVEALED), "--json",
                          capture_json=True)  # fmt: skip
         oml_verified = run("fingerprint", "oml", "verify", str(marked), "--token", oml_token, "--json", capture_json=True)
-        run("fingerprint", "oml", "verify", str(marked), "--token", oml_token)
+        run("fingerprint", "oml", "verify", str(marked), "--token", oml_token, "--registered", str(marked))
         run("fingerprint", "oml", "verify", str(base), "--token", oml_token)  # the unfingerprinted base matches none
     finally:
         run("devnet", "stop")
@@ -149,7 +152,7 @@ def main() -> None:
     summary = Table(show_header=False, box=None)
     summary.add_row("contracts", ", ".join(f"{k} {v['address']}" for k, v in deployment["contracts"].items()))
     summary.add_row("dataset token", f"{token}: {minted['datapoint_count']} rows, root {minted['merkle_root']}")
-    summary.add_row("mint gas", f"{minted['gas_used']:,}")
+    summary.add_row("mint gas", f"{minted['commit_gas_used']:,} (commit) + {minted['gas_used']:,} (reveal)")
     summary.add_row("metadata", minted["metadata_uri"])
     summary.add_row("row 42", "in the dataset, proven on-chain" if member["missing"] == [] else "NOT FOUND")
     summary.add_row("outsider row", "not in the dataset, as expected" if outsider["missing"] else "FOUND?!")
@@ -165,8 +168,8 @@ def main() -> None:
                     f"{found['threshold']})" if likely else "NOT IDENTIFIED")  # fmt: skip
     summary.add_row("OML fingerprints", f"{embedded['recalled']}/{embedded['examples']} recalled after "
                     f"{embedded['steps']} steps ({embedded['train_seconds']} s); model token {oml_token}")  # fmt: skip
-    summary.add_row("OML commit / reveal gas", f"{oml_commit['gas_used']:,} / {oml_reveal['gas_used']:,} "
-                    f"({OML_REVEALED} of {OML_FINGERPRINTS} revealed)")  # fmt: skip
+    summary.add_row("OML mint+commit / reveal gas", f"{oml_commit['gas_used']:,} / {oml_reveal['gas_used']:,} "
+                    f"({OML_REVEALED} of {OML_FINGERPRINTS} revealed; committed at mint)")  # fmt: skip
     summary.add_row("OML verify", f"{oml_verified['matched']}/{oml_verified['revealed']} revealed fingerprints answered; "
                     f"false-match probability {oml_verified['false_match_probability']:.2g}")  # fmt: skip
     summary.add_row("time", f"{time.monotonic() - started:.1f} s")

@@ -31,6 +31,10 @@ class StoreError(ModelmintError):
     """The content store (local folder or IPFS daemon) cannot serve a request."""
 
 
+class EngineError(ModelmintError):
+    """The distributed engine (a Ray cluster) cannot be reached, or fails a job."""
+
+
 class ChainError(ModelmintError):
     """The node cannot be reached, or refuses or fails a call."""
 

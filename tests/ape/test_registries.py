@@ -69,12 +69,27 @@ def test_mint_dataset_and_verify_datapoints(dataset_nft, owner, alice, two_leaf_
     assert dataset_nft.multiVerifyDatapoints(1, [hashes[0], hashes[1]], [], [True])
 
 
-def test_duplicate_root_reverts_with_named_error(dataset_nft, owner, alice, two_leaf_tree):
+def test_a_second_claim_of_a_root_is_recorded(dataset_nft, owner, alice, two_leaf_tree):
+    """Issue 10, finding 4: a squatter's earlier mint does not stop the owner's; both are listed."""
     _, _, root = two_leaf_tree
-    dataset_nft.mint(owner, root, 2, ipfs_uri(b"first"), sender=owner)
+    dataset_nft.mint(alice, root, 2, ipfs_uri(b"first"), sender=alice)
+    dataset_nft.mint(owner, root, 2, ipfs_uri(b"second"), sender=owner)
+    assert dataset_nft.totalMinted() == 2
+    assert list(dataset_nft.claimsOfRoot(root)) == [1, 2]
+    assert dataset_nft.tokenOfRoot(root) == 1
 
-    with ape.reverts(dataset_nft.DatasetRootAlreadyRegistered, merkleRoot=root, tokenId=1):
-        dataset_nft.mint(alice, root, 2, ipfs_uri(b"second"), sender=alice)
+
+def test_a_mint_reveal_needs_its_own_matured_commitment(dataset_nft, owner, alice, two_leaf_tree):
+    _, _, root = two_leaf_tree
+    salt = b"\x05" * 32
+    commitment = dataset_nft.mintCommitmentOf(root, owner, salt)
+    dataset_nft.commitMint(commitment, sender=owner)
+    # Copied by alice: her address makes it another commitment, which does not exist.
+    with ape.reverts(dataset_nft.MintCommitmentUnknown, commitment=dataset_nft.mintCommitmentOf(root, alice, salt)):
+        dataset_nft.revealMint(alice, root, 2, ipfs_uri(b"copy"), 0, salt, sender=alice)
+    dataset_nft.revealMint(owner, root, 2, ipfs_uri(b"mine"), 0, salt, sender=owner)
+    with ape.reverts(dataset_nft.MintCommitmentUnknown, commitment=commitment):
+        dataset_nft.revealMint(owner, root, 2, ipfs_uri(b"mine"), 0, salt, sender=owner)
     assert dataset_nft.totalMinted() == 1
 
 
@@ -133,11 +148,11 @@ def test_model_lineage_errors(dataset_nft, model_nft, owner, two_leaf_tree):
         model_nft.mint(owner, weights, uri, 0, [1, 1], sender=owner)
 
     model_nft.mint(owner, weights, uri, 0, [1], sender=owner)
-    with ape.reverts(model_nft.ModelWeightsAlreadyRegistered, weightsRoot=weights, tokenId=1):
-        model_nft.mint(owner, weights, uri, 0, [], sender=owner)
+    model_nft.mint(owner, weights, uri, 0, [], sender=owner)  # a second claim (issue 10, finding 4)
+    assert list(model_nft.claimsOfWeights(weights)) == [1, 2]
     # A model's own id is not a parent until it exists.
-    with ape.reverts(model_nft.ModelUnknownParent, parentId=2):
-        model_nft.mint(owner, datapoint_hash(b"other"), uri, 2, [], sender=owner)
+    with ape.reverts(model_nft.ModelUnknownParent, parentId=3):
+        model_nft.mint(owner, datapoint_hash(b"other"), uri, 3, [], sender=owner)
 
 
 def test_fingerprint_commitment_only_by_owner_and_once(model_nft, owner, alice):
@@ -157,6 +172,12 @@ def test_fingerprint_commitment_only_by_owner_and_once(model_nft, owner, alice):
 
     with ape.reverts(model_nft.ModelFingerprintAlreadyCommitted, tokenId=1, kind=HUREF):
         model_nft.commitFingerprint(1, HUREF, commitment, "", sender=alice)
+
+    # An OML root is evidence for one token (issue 10, finding 1): a copy elsewhere is refused.
+    model_nft.commitFingerprint(1, OML, commitment, "", sender=alice)
+    model_nft.mint(owner, datapoint_hash(b"other weights"), ipfs_uri(b"model"), 0, [], sender=owner)
+    with ape.reverts(model_nft.ModelFingerprintCommittedElsewhere, commitment=commitment, tokenId=1):
+        model_nft.commitFingerprint(2, OML, commitment, "", sender=owner)
 
 
 @pytest.mark.parametrize("interface_id", ["0x80ac58cd", "0x5b5e139f", "0x01ffc9a7"])

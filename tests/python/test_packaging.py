@@ -76,6 +76,7 @@ def test_wheel_metadata_has_no_local_version_labels(wheel):
     assert requires and not [line for line in requires if "+" in line], requires
     assert any(n.endswith("chain/artifacts/DatasetNFT.json") for n in names)
     assert any(n.endswith("hashing/canonical.py") for n in names)
+    assert any(n.endswith("web/static/index.html") for n in names), "the verification page is not in the wheel"
 
 
 def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):

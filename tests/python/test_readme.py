@@ -59,8 +59,12 @@ def _expand(words: list[str]) -> list[list[str]]:
     return paths
 
 
+# Commands that serve until stopped; tests/python/web/test_server.py runs them.
+SERVERS = ("modelmint web",)
+
+
 def test_shell_examples_run_as_written(tmp_path: Path):
-    lines = _lines("modelmint")
+    lines = [line for line in _lines("modelmint") if not line.startswith(SERVERS)]
     assert lines and lines[0] == "modelmint devnet start", lines
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELMINT_")}
     env["MODELMINT_HOME"] = str(tmp_path / ".modelmint")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_abi import encode as abi_encode
+from eth_utils import is_address, keccak, to_checksum_address
 from web3.logs import DISCARD
 
 from modelmint.chain import deployments
@@ -33,9 +36,64 @@ class DatasetRecord:
     predecessor_id: int
     minted_at: int
     metadata_uri: str
+    claimed_at: int = 0  # when the claim was fixed: the mint commitment's time, else the mint's
 
 
-class DatasetContract:
+#: Chains where a one-transaction mint is the default: anvil's devnet (31337), where nobody
+#: watches the mempool. Elsewhere commit-reveal is (issue 10, finding 4).
+DEVNET_CHAIN_IDS = frozenset({31337})
+
+
+def two_step_default(chain: Chain) -> bool:
+    """Whether mints on ``chain`` use commit-reveal unless told otherwise."""
+    return chain.chain_id not in DEVNET_CHAIN_IDS
+
+
+def mint_commitment_of(root: bytes, minter: str, salt: bytes) -> bytes:
+    """``IMintCommitments.mintCommitmentOf``: ``keccak256(abi.encode(root, minter, salt))``."""
+    return bytes(keccak(abi_encode(["bytes32", "address", "bytes32"], [root, checked_address(minter), salt])))
+
+
+@dataclass(frozen=True)
+class MintCommitment:
+    """The first transaction of a two-step mint: the salt stays with the minter until the reveal."""
+
+    commitment: bytes
+    salt: bytes
+    sent: Sent
+
+
+class _MintCommitments:
+    """``commitMint``, shared by both registries (``IMintCommitments``)."""
+
+    chain: Chain
+    contract: Any
+
+    def commit_mint(self, root: bytes, minter: str) -> MintCommitment:
+        """Sends ``commitMint`` for a mint of ``root`` by ``minter`` with a fresh random salt."""
+        salt = secrets.token_bytes(32)
+        commitment = mint_commitment_of(root, minter, salt)
+        committed = MintCommitment(commitment, salt, self.chain.send(self.contract.functions.commitMint(commitment)))
+        self._wait_matured(committed.sent.block)
+        return committed
+
+    def _wait_matured(self, block: int) -> None:
+        """Wait until a block after ``block`` is the latest: nodes estimate gas (and so check the
+        reveal) at the latest block, where a commitment of that same block has not matured."""
+        if self.chain.chain_id in DEVNET_CHAIN_IDS:
+            # An automining devnet makes no block until asked; one empty block is enough.
+            guard(lambda: self.chain.w3.provider.make_request("evm_mine", []), self.chain.url)  # type: ignore[arg-type]
+        deadline = time.monotonic() + self.chain.receipt_timeout_s
+        while guard(lambda: self.chain.w3.eth.block_number, self.chain.url) <= block:
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"no block after {block} within {self.chain.receipt_timeout_s:.0f} s, so the mint commitment cannot be revealed",
+                    "check that the node is producing blocks, then run the mint again",
+                )
+            time.sleep(1.0)
+
+
+class DatasetContract(_MintCommitments):
     """DatasetNFT: one token per Merkle root of datapoint hashes."""
 
     NAME = "DatasetNFT"
@@ -75,8 +133,20 @@ class DatasetContract:
         sent = self.chain.send(fn)
         return _minted(sent, self.contract.events.DatasetMinted())
 
+    def reveal_mint(
+        self, to: str, root: bytes, count: int, metadata_uri: str, salt: bytes, predecessor_id: int = 0
+    ) -> Minted:
+        """``revealMint``: the second step, from the same signer as :meth:`commit_mint`, a block later."""
+        fn = self.contract.functions.revealMint(checked_address(to), root, count, metadata_uri, predecessor_id, salt)
+        return _minted(self.chain.send(fn), self.contract.events.DatasetMinted())
+
     def token_of_root(self, root: bytes) -> int:
+        """The earliest claim of ``root`` (0 if none)."""
         return int(self.chain.call(self.contract.functions.tokenOfRoot(root)))
+
+    def claims_of_root(self, root: bytes) -> list[int]:
+        """Every token claiming ``root``, earliest claim first."""
+        return [int(i) for i in self.chain.call(self.contract.functions.claimsOfRoot(root))]
 
     def record(self, token_id: int) -> DatasetRecord:
         raw = self.chain.call(self.contract.functions.dataset(token_id))
@@ -88,6 +158,7 @@ class DatasetContract:
             predecessor_id=int(raw[3]),
             minted_at=int(raw[4]),
             metadata_uri=self.chain.call(self.contract.functions.tokenURI(token_id)),
+            claimed_at=int(raw[6]),
         )
 
     def total_minted(self) -> int:
@@ -126,6 +197,7 @@ class ModelRecord:
     dataset_ids: tuple[int, ...]
     minted_at: int
     metadata_uri: str
+    claimed_at: int = 0  # when the claim was fixed: the mint commitment's time, else the mint's
 
 
 @dataclass(frozen=True)
@@ -161,7 +233,7 @@ class MintLog:
     block: int
 
 
-class ModelContract:
+class ModelContract(_MintCommitments):
     """ModelNFT: one token per weights root, with its parent model, datasets and fingerprints."""
 
     NAME = "ModelNFT"
@@ -178,6 +250,47 @@ class ModelContract:
         fn = self.contract.functions.mint(to, weights_root, metadata_uri, parent_id, list(dataset_ids))
         return _minted(self.chain.send(fn), self.contract.events.ModelMinted())
 
+    def mint_with_fingerprint(
+        self,
+        to: str,
+        weights_root: bytes,
+        metadata_uri: str,
+        parent_id: int,
+        dataset_ids: Sequence[int],
+        oml: tuple[int, bytes, str],
+    ) -> Minted:
+        """``mintWithFingerprint``: mint and commit ``oml`` = (expected token id, OML root, URI) at once."""
+        fn = self.contract.functions.mintWithFingerprint(to, weights_root, metadata_uri, parent_id, list(dataset_ids), oml)
+        return _minted(self.chain.send(fn), self.contract.events.ModelMinted())
+
+    def reveal_mint(
+        self,
+        to: str,
+        weights_root: bytes,
+        metadata_uri: str,
+        parent_id: int,
+        dataset_ids: Sequence[int],
+        salt: bytes,
+        oml: tuple[int, bytes, str] | None = None,
+    ) -> Minted:
+        """``revealMint``: the second step of a two-step mint, with an OML commitment or none."""
+        fn = self.contract.functions.revealMint(
+            to, weights_root, metadata_uri, parent_id, list(dataset_ids), salt, oml or (0, b"\0" * 32, "")
+        )
+        return _minted(self.chain.send(fn), self.contract.events.ModelMinted())
+
+    def next_token_id(self) -> int:
+        """The id the next mint gives, which OML leaves committed at mint must name."""
+        return self.total_minted() + 1
+
+    def claims_of_weights(self, weights_root: bytes) -> list[int]:
+        """Every token claiming ``weights_root``, earliest claim first."""
+        return [int(i) for i in self.chain.call(self.contract.functions.claimsOfWeights(weights_root))]
+
+    def token_of_fingerprint(self, commitment: bytes) -> int:
+        """The model whose OML commitment is ``commitment`` (0 if none)."""
+        return int(self.chain.call(self.contract.functions.tokenOfFingerprint(commitment)))
+
     def check_lineage(self, to: str, parent_id: int, dataset_ids: Sequence[int]) -> None:
         """Run a mint with this lineage as a view call, so an unknown parent or dataset fails
         (decoded) before a model is hashed; the root and URI are placeholders no model has."""
@@ -186,6 +299,7 @@ class ModelContract:
         self.chain.call(fn)
 
     def token_of_weights(self, weights_root: bytes) -> int:
+        """The earliest claim of ``weights_root`` (0 if none)."""
         return int(self.chain.call(self.contract.functions.tokenOfWeights(weights_root)))
 
     def exists(self, token_id: int) -> bool:
@@ -198,9 +312,10 @@ class ModelContract:
             owner=self.chain.call(self.contract.functions.ownerOf(token_id)),
             weights_root=bytes(raw[0]),
             parent_id=int(raw[2]),
-            dataset_ids=tuple(int(i) for i in raw[5]),
+            dataset_ids=tuple(int(i) for i in raw[6]),
             minted_at=int(raw[3]),
             metadata_uri=self.chain.call(self.contract.functions.tokenURI(token_id)),
+            claimed_at=int(raw[5]),
         )
 
     def total_minted(self) -> int:

@@ -19,8 +19,10 @@ from modelmint.cli import chain as chain_commands
 from modelmint.cli import dataset as dataset_commands
 from modelmint.cli import fingerprint as fingerprint_commands
 from modelmint.cli import model as model_commands
+from modelmint.cli import provenance as provenance_commands
 from modelmint.cli import records as record_commands
 from modelmint.cli import train as train_commands
+from modelmint.cli import web as web_commands
 from modelmint.chain.client import DEFAULT_CONFIRMATIONS
 from modelmint.cli._common import CONFIRMATIONS_KEY, HELP_LOG_WIDTH, err_console, log_output
 from modelmint.errors import ModelmintError
@@ -39,8 +41,10 @@ app.add_typer(dataset_commands.app, name="dataset")
 app.add_typer(model_commands.app, name="model")
 record_commands.register(app)
 train_commands.register(model_commands.app)
+provenance_commands.register(model_commands.app)
 app.add_typer(fingerprint_commands.app, name="fingerprint")
 fingerprint_commands.register(app)
+web_commands.register(app)
 
 
 def _version(value: bool) -> None:

@@ -12,9 +12,28 @@ import typer
 from rich.table import Table
 
 from modelmint._files import write_atomic
-from modelmint.cli._common import IpfsApi, JsonOut, Keystore, RpcUrl, connect, console, emit_json, progress_bar, store
+from modelmint.cli._common import (
+    IpfsApi,
+    JsonOut,
+    Keystore,
+    RpcUrl,
+    connect,
+    console,
+    emit_json,
+    progress_bar,
+    store,
+)
+from modelmint.datasets.engine import Engine
 from modelmint.errors import InputError
-from modelmint.registry import check_proof, commit_dataset, export_tree, prove_datapoints, read_proof, verify_datapoints
+from modelmint.registry import (
+    check_proof,
+    commit_dataset,
+    export_tree,
+    prove_datapoints,
+    read_proof,
+    verify_datapoints,
+)
+from modelmint.registry.claims import already_registered
 from modelmint.registry.datasets import paths_input_size
 
 app = typer.Typer(help="Commit datasets on-chain and prove datapoints are in them.", no_args_is_help=True)
@@ -28,6 +47,15 @@ Format = Annotated[
     ),
 ]
 Token = Annotated[int, typer.Option("--token", help="DatasetNFT token id.")]
+#: Shared with ``model mint``: how a mint is sent (docs/security.md, "squatting and front-running").
+TwoStep = Annotated[
+    bool | None,
+    typer.Option(
+        "--two-step/--one-step",
+        help="Commit-reveal in two transactions (cannot be front-run) or one transaction "
+        "[default: two steps on every chain but the devnet, 31337].",
+    ),
+]
 
 
 @app.command("mint")
@@ -47,30 +75,48 @@ def mint(
         int, typer.Option(help="Token id of the previous version of this dataset (you must own it).")
     ] = 0,
     fmt: Format = None,
+    two_step: TwoStep = None,
+    engine: Annotated[
+        str, typer.Option(help="Where to hash: local (this machine) or ray (a Ray cluster; docs/engine.md).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="The Ray cluster for --engine ray: host:port or ray://host:port [default: start one here].")
+    ] = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Hash every datapoint, build the Merkle tree, store tree and metadata, and mint a DatasetNFT."""
+    """Hash every datapoint, build the Merkle tree, store tree and metadata, and mint a DatasetNFT.
+
+    A root someone else already claims is claimed again, and every claimant is shown.
+    """
+    hashing = Engine(engine, address)  # checked before anything connects
     chain = connect(ctx, rpc_url, keystore)
     content = store(ctx, ipfs_api)
     label = paths[0].name if len(paths) == 1 else f"{len(paths)} shards"
     with progress_bar(f"hashing {label}", paths_input_size(paths, fmt), unit_bytes=True) as advance:
         result = commit_dataset(
             chain, content, paths, name=name, description=description, owner=to,
-            predecessor_id=predecessor, fmt=fmt, progress=advance,
+            predecessor_id=predecessor, fmt=fmt, progress=advance, two_step=two_step, engine=hashing,
         )  # fmt: skip
     if json_out:
         emit_json(result)
         return
-    verb = "already registered as" if result.already_registered else "minted"
-    console.print(f"dataset {verb} token [bold]{result.token_id}[/] on chain {result.chain_id}")
+    if result.already_registered:
+        mine = next(c for c in result.claims if c.token_id == result.token_id)
+        console.print(f"already registered as {mine.describe('dataset')} on chain {result.chain_id}; nothing minted")
+    else:
+        console.print(f"dataset minted token [bold]{result.token_id}[/] on chain {result.chain_id}")
+    if result.other_claims:
+        console.print(f"[yellow]note:[/] this root is {already_registered('dataset', result.other_claims)}")
     table = Table(show_header=False, box=None)
     table.add_row("merkle root", result.merkle_root)
     table.add_row("datapoints", f"{result.datapoint_count:,} ({result.format}, {result.hash_scheme})")
     table.add_row("metadata", result.metadata_uri)
     table.add_row("leaf list", result.leaves_uri)
+    if result.commit_tx_hash:
+        table.add_row("commit transaction", f"{result.commit_tx_hash} (gas {result.commit_gas_used:,})")
     if result.tx_hash:
         table.add_row("transaction", result.tx_hash)
         table.add_row("gas used", f"{result.gas_used:,}")

@@ -16,9 +16,24 @@ import typer
 from rich.table import Table
 
 from modelmint.cli import oml as oml_commands
-from modelmint.cli._common import IpfsApi, JsonOut, Keystore, RpcUrl, connect, console, emit_json, store
+from modelmint.cli._common import (
+    IpfsApi,
+    JsonOut,
+    Keystore,
+    RpcUrl,
+    connect,
+    console,
+    emit_json,
+    store,
+)
 from modelmint.fingerprints import huref
-from modelmint.registry.fingerprints import commit_huref, fingerprint_model, identify, refusal_error
+from modelmint.models._details import iso_utc
+from modelmint.registry.fingerprints import (
+    commit_huref,
+    fingerprint_model,
+    identify,
+    refusal_error,
+)
 from modelmint.storage import parse_uri
 
 app = typer.Typer(help="Fingerprint models (HuRef weight invariants, OML) and commit the fingerprints.", no_args_is_help=True)
@@ -157,13 +172,16 @@ def identify_command(
     result = identify(connect(ctx, rpc_url), store(ctx, ipfs_api), model, tokens=tokens, layers=layers)
     likely = result.likely_base
     if json_out:
-        emit_json({**dataclasses.asdict(result), "likely_base": dataclasses.asdict(likely) if likely else None})
+        first = result.first_committed
+        emit_json({**dataclasses.asdict(result), "likely_base": dataclasses.asdict(likely) if likely else None,
+                   "first_committed": dataclasses.asdict(first) if first else None})  # fmt: skip
     else:
         table = Table(title=f"registered models by ICS against {model}")
-        for column in ("rank", "model", "ICS", "picture similarity"):
-            table.add_column(column, justify="right" if column != "model" else "left")
+        for column in ("rank", "model", "ICS", "picture similarity", "owner", "committed"):
+            table.add_column(column, justify="right" if column in ("rank", "ICS", "picture similarity") else "left")
         for rank, candidate in enumerate(result.ranking[:top], 1):
-            table.add_row(str(rank), f"token {candidate.token_id}", f"{candidate.ics:.4f}", f"{candidate.vector_similarity:.3f}")
+            table.add_row(str(rank), f"token {candidate.token_id}", f"{candidate.ics:.4f}", f"{candidate.vector_similarity:.3f}",
+                          candidate.owner, iso_utc(candidate.committed_at * 10**9))  # fmt: skip
         if result.ranking:
             console.print(table)
         if likely is not None:
@@ -173,6 +191,13 @@ def identify_command(
         else:
             best = f"best ICS {result.ranking[0].ics:.4f}" if result.ranking else "none comparable"
             console.print(f"no registered model reaches the threshold {result.threshold} ({best})")
+        if len(result.same_bundle) > 1:
+            # Several tokens hold this bundle (or a near-identical one): the chain says who was first, not who is right.
+            holders = ", ".join(
+                f"model {c.token_id} (owner {c.owner}, committed {iso_utc(c.committed_at * 10**9)})" for c in result.same_bundle
+            )
+            console.print(f"[yellow]{len(result.same_bundle)} tokens hold the same or a near-identical fingerprint:[/] {holders}")
+            console.print(f"committed first: model [bold]{result.same_bundle[0].token_id}[/] (owner {result.same_bundle[0].owner})")
         if result.not_comparable:
             console.print(
                 f"not comparable: {len(result.not_comparable)} registered fingerprints "

@@ -11,10 +11,29 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from modelmint.cli._common import IpfsApi, JsonOut, Keystore, RpcUrl, connect, console, emit_json, progress_bar, store
-from modelmint.models import open_model
+from modelmint.cli._common import (
+    IpfsApi,
+    JsonOut,
+    Keystore,
+    RpcUrl,
+    connect,
+    console,
+    emit_json,
+    progress_bar,
+    short_hex,
+    store,
+)
+from modelmint.cli.dataset import TwoStep
 from modelmint.errors import InputError
-from modelmint.registry import Lineage, draw_lineage, lineage, register_model, verify_model
+from modelmint.models import open_model
+from modelmint.registry import (
+    Lineage,
+    draw_lineage,
+    lineage,
+    register_model,
+    verify_model,
+)
+from modelmint.registry.claims import already_registered
 from modelmint.registry.fingerprints import register_with_huref
 
 app = typer.Typer(help="Register models on-chain, verify their files, and trace their lineage.", no_args_is_help=True)
@@ -50,6 +69,18 @@ def mint(
         ),
     ] = False,
     to: Annotated[str | None, typer.Option(help="Owner of the new token [default: the signer].")] = None,
+    oml_commit: Annotated[
+        Path | None,
+        typer.Option(
+            "--oml-commit",
+            help="OML fingerprint file to commit in the mint's own transaction, so the commitment "
+            "provably existed when the model was registered.",
+        ),
+    ] = None,
+    oml_secrets: Annotated[
+        Path | None, typer.Option("--oml-secrets", help="Where the OML salts go [default: the project folder].")
+    ] = None,
+    two_step: TwoStep = None,
     follow_symlinks: FollowSymlinks = False,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
@@ -58,32 +89,42 @@ def mint(
 ) -> None:
     """Hash every file of MODEL into its weights manifest, store manifest and metadata, and mint a ModelNFT.
 
-    Weights already registered are reported with their token id, and nothing is minted.
+    Weights you already registered are reported with their token id, and nothing is minted;
+    weights someone else claims are claimed again, and every claimant is shown.
     """
     chain = connect(ctx, rpc_url, keystore)
     content = store(ctx, ipfs_api)
     source = open_model(model, follow_symlinks=follow_symlinks)
     fingerprinted = None
+    oml_pairs = None
+    if oml_commit is not None:
+        from modelmint.fingerprints.oml.file import read_fingerprints
+
+        oml_pairs = read_fingerprints(oml_commit)
+    steps = {"two_step": two_step, "oml": oml_pairs, "oml_secrets": oml_secrets}
     with progress_bar(f"hashing {Path(source.label).name}", source.hash_size, unit_bytes=True) as advance:
         if huref:
             if image is not None:
                 raise InputError("--huref and --image both set the token's picture", "give one of them")
             result, fingerprinted = register_with_huref(
                 chain, content, source, dataset_ids=dataset or (), parent_id=parent, name=name,
-                description=description, owner=to, progress=advance,
+                description=description, owner=to, progress=advance, **steps,
             )  # fmt: skip
         else:
             result = register_model(
                 chain, content, source, dataset_ids=dataset or (), parent_id=parent, name=name,
-                description=description, owner=to, image=image, progress=advance,
+                description=description, owner=to, image=image, progress=advance, **steps,
             )  # fmt: skip
     if json_out:
         emit_json({**dataclasses.asdict(result), "huref": dataclasses.asdict(fingerprinted)} if fingerprinted else result)
         return
     if result.already_registered:
-        console.print(f"already registered as model [bold]{result.token_id}[/] on chain {result.chain_id}; nothing minted")
+        mine = next(c for c in result.claims if c.token_id == result.token_id)
+        console.print(f"already registered as {mine.describe('model')} on chain {result.chain_id}; nothing minted")
     else:
         console.print(f"model minted as token [bold]{result.token_id}[/] on chain {result.chain_id}")
+    if result.other_claims:
+        console.print(f"[yellow]note:[/] these weights are {already_registered('model', result.other_claims)}")
     table = Table(show_header=False, box=None)
     table.add_row("name", escape(result.name or "?"))
     table.add_row("weights root", result.weights_root)
@@ -94,9 +135,14 @@ def mint(
     table.add_row("datasets", ", ".join(map(str, result.dataset_ids)) or "none")
     table.add_row("metadata", result.metadata_uri)
     table.add_row("manifest", result.manifest_uri or "unavailable")
+    if result.commit_tx_hash:
+        table.add_row("commit transaction", f"{result.commit_tx_hash} (gas {result.commit_gas_used:,})")
     if result.tx_hash:
         table.add_row("transaction", result.tx_hash)
         table.add_row("gas used", f"{result.gas_used:,}")
+    if result.oml:
+        table.add_row("OML commitment", f"{result.oml.root} ({result.oml.count} fingerprints, at mint)")
+        table.add_row("OML secrets", f"{result.oml.secrets_file} (keep it: reveals need it)")
     if fingerprinted:
         state = "already committed" if fingerprinted.already_committed else f"committed in {fingerprinted.tx_hash}"
         table.add_row("HuRef fingerprint", f"{fingerprinted.uri} ({state})")
@@ -108,7 +154,9 @@ def mint(
 def verify(
     ctx: typer.Context,
     model: ModelRef,
-    token: Annotated[int, typer.Option("--token", help="ModelNFT token id.")],
+    token: Annotated[
+        int | None, typer.Option("--token", help="ModelNFT token id; without it, the token MODEL's model card (README.md) names.")
+    ] = None,
     follow_symlinks: FollowSymlinks = False,
     rpc_url: RpcUrl = None,
     ipfs_api: IpfsApi = None,
@@ -116,10 +164,17 @@ def verify(
 ) -> None:
     """Hash MODEL's files and compare them with model TOKEN's manifest, file by file.
 
-    Exits 1 when any file differs, is missing or is extra, and names each one.
+    Without --token, MODEL's README.md (the card modelmint wrote) is read instead, and every
+    claim in it (chain, contracts, token, weights root, parent, datasets, fingerprints) is
+    checked against the chain as well. Exits 1 when any file or claim does not match, and names each one.
     """
     chain = connect(ctx, rpc_url)
     content = store(ctx, ipfs_api)
+    if token is None:
+        from modelmint.cli.provenance import verify_card_command
+
+        verify_card_command(chain, content, model, json_out)
+        return
     source = open_model(model, follow_symlinks=follow_symlinks)
     with progress_bar(f"hashing {Path(source.label).name}", source.hash_size, unit_bytes=True) as advance:
         result = verify_model(chain, content, source, token, progress=advance)
@@ -174,7 +229,7 @@ def _tree(node: Lineage) -> Tree:
     root: Tree | None = None
     parent: Tree | None = None
     for m in reversed(list(node.chain())):
-        label = f"[bold]model {m.token_id}[/] {escape(m.name or '')} [dim]{escape(m.architecture or '')} {m.weights_root[:10]}…[/]"
+        label = f"[bold]model {m.token_id}[/] {escape(m.name or '')} [dim]{escape(m.architecture or '')} {short_hex(m.weights_root)}[/]"
         branch = Tree(label) if parent is None else parent.add(label)
         root = root or branch
         for d in m.datasets:

@@ -26,6 +26,7 @@ from modelmint.cli._common import (
     progress_bar,
     store,
 )
+from modelmint.models._details import iso_utc
 
 app = typer.Typer(
     help="OML 1.0 fingerprints: secret (key, response) pairs trained into a model, committed and revealed on-chain.",
@@ -67,7 +68,11 @@ def generate_command(
     """Generate fingerprints and write them as an OML-format JSON file."""
     from modelmint.errors import InputError
     from modelmint.fingerprints.oml.file import read_keys, write_fingerprints
-    from modelmint.fingerprints.oml.generate import MODEL_STRATEGIES, GenerateConfig, generate
+    from modelmint.fingerprints.oml.generate import (
+        MODEL_STRATEGIES,
+        GenerateConfig,
+        generate,
+    )
 
     if out.exists() and not overwrite:
         raise InputError(f"{out} already exists", "choose another --out, or pass --overwrite")
@@ -274,6 +279,21 @@ def reveal_command(
         console.print(f"  {pair.key!r} -> {pair.response!r}")
 
 
+def _utc_date(text: str) -> int:
+    """Unix time of a ``YYYY-MM-DD`` or ISO 8601 date, read as UTC when it names no zone."""
+    import datetime as dt
+
+    from modelmint.errors import InputError
+
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--released {text!r} is not a date", "write YYYY-MM-DD or an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())
+
+
 @app.command("verify")
 def verify_command(
     ctx: typer.Context,
@@ -284,29 +304,57 @@ def verify_command(
         str | None, typer.Option("--api-key", envvar="MODELMINT_SUSPECT_API_KEY", help="Bearer token for the server.")
     ] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Tokens to generate per key [default: from the responses].")] = None,
+    registered: Annotated[
+        Path | None,
+        typer.Option(
+            "--registered",
+            help="The folder of the model registered as TOKEN: checked against its weights root, then asked the keys.",
+        ),
+    ] = None,
+    released: Annotated[
+        str | None,
+        typer.Option("--released", help="When the suspect was released (YYYY-MM-DD or ISO 8601, UTC), to date the commitment against."),
+    ] = None,
+    suspect_token: Annotated[
+        int | None, typer.Option("--suspect-token", help="The suspect's own ModelNFT: its claim time is its release time.")
+    ] = None,
     rpc_url: RpcUrl = None,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Ask SUSPECT every fingerprint revealed for TOKEN and report matches and the false-match probability."""
-    from modelmint.fingerprints.oml.suspect import open_suspect
+    """Ask SUSPECT every fingerprint revealed for TOKEN; report matches, the false-match probability
+    (computed here, not taken from the owner), and when the commitment was made."""
+    from modelmint.fingerprints.oml.suspect import LocalModel, open_suspect
     from modelmint.registry.oml import verify_oml
 
     result = verify_oml(
         connect(ctx, rpc_url), store(ctx, ipfs_api), token, open_suspect(suspect, model=model_name, api_key=api_key),
-        max_new_tokens=max_tokens,
+        max_new_tokens=max_tokens, released=_utc_date(released) if released else None, suspect_token=suspect_token,
+        registered=LocalModel(registered) if registered else None, registered_path=registered,
     )  # fmt: skip
     if json_out:
         emit_json(result)
         return
     console.print(f"{result.matched} of {result.revealed} revealed fingerprints of model {token} match {suspect}")
-    if result.false_match_probability is None:
-        console.print("false-match probability: unknown (the commitment records no null-match probability)")
+    console.print(
+        f"false-match probability: {result.false_match_probability:.3g} (chance that a model not derived from "
+        f"model {token} matches as many; {result.strategy} fingerprints, p = {result.null_match_prob:.3g} each, "
+        "computed by this verifier)"
+    )
+    block = f"block {result.committed_block}, " if result.committed_block is not None else ""
+    at_mint = " (at mint)" if result.committed_at_mint else " (after mint)"
+    console.print(f"committed: {block}{iso_utc(result.committed_at * 10**9)}{at_mint}")
+    if result.predates_release is None:
+        console.print("release of the suspect: unknown (give --released DATE or --suspect-token ID)")
     else:
+        word = "before" if result.predates_release else "[red]not before[/]"
         console.print(
-            f"false-match probability: {result.false_match_probability:.3g} (chance that a model not derived from "
-            f"model {token} matches as many; {result.strategy or 'unknown'} fingerprints, p = {result.null_match_prob:.3g} each)"
+            f"the commitment was made {word} the suspect's release ({iso_utc(result.release_time * 10**9)}, {result.release_source})"
         )
+    if result.registered_checked:
+        console.print(f"registered weights answer {result.registered_matched} of {result.revealed} revealed keys (checked)")
+    else:
+        console.print("registered weights: not checked (give --registered FOLDER)")
     for item in result.results:
         mark = "[green]match[/]" if item.matched else "[red]no match[/]"
         console.print(f"  {mark}  {item.key[:60]!r} -> expected {item.response!r}, got {item.answer[:40]!r}")

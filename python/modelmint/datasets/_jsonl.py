@@ -1,7 +1,10 @@
 """JSON Lines: each non-blank line is one datapoint, hashed as its RFC 8785 bytes.
 
 The file is read in pieces cut at line feeds (:mod:`._pieces`); hashing runs the pieces on
-every core. Both reading and hashing parse a piece with :func:`_datapoints`.
+every core, in threads: the C route (``modelmint.hashing._jcs``) canonicalises and hashes a
+piece's lines without the GIL, and hands the lines it cannot vouch for back to the exact
+route (:func:`canonicalize_json_text`). Reading yields each line's canonical bytes by
+:func:`_datapoints`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ from modelmint.datasets._pieces import (
     line_ranges,
     read_range,
     run_in_order,
-    workers_for,
 )
 from modelmint.datasets._progress import Meter
 from modelmint.datasets._text import BOM, decode_line
 from modelmint.errors import InputError
 from modelmint.hashing import canonicalize_json_text
+from modelmint.hashing._jcs import hash_lines
 
 _JSON_WHITESPACE = " \t\r\n"
 
@@ -61,7 +64,8 @@ def hash_jsonl(path: Path, meter: Meter) -> Iterator[Hashed]:
     ranges = line_ranges(path, 0, state.size)
     tasks = [(str(path), state, start, end, 1) for start, end in ranges]
     first_line = 1
-    for (start, end), piece in zip(ranges, run_in_order(hash_piece, tasks, workers_for(state.size)), strict=True):
+    # Threads, not processes: hash_lines and the reads release the GIL.
+    for (start, end), piece in zip(ranges, run_in_order(hash_piece, tasks, threads=True), strict=True):
         if piece is None:  # hash it here, with its true line numbers, to raise its error
             check_unchanged(path, state)
             hash_piece(str(path), state, start, end, first_line)
@@ -85,16 +89,35 @@ class Piece:
 def hash_piece(path: str, state: FileState, start: int, end: int, first_line: int) -> Piece:
     """Hashes the datapoints of bytes ``start .. end - 1``, a range that starts a line.
 
-    Runs in worker processes: it opens the file itself and returns hashes only.
+    Runs in a worker thread: it opens the file itself and returns hashes only.
     """
     data = read_range(path, state, start, end)
-    hashes = bytearray()
-    lines = array("I")
+    line_count = _line_count(data)
+    if start == 0 and data.startswith(BOM):
+        data = data[len(BOM) :]
+    # The C route canonicalises and hashes the lines it can vouch for; the rest come back
+    # as "slow" and take the exact route, with the same bytes or the same error.
+    hashes, lines, slow = hash_lines(data)
+    if slow:
+        hashes = _hash_slow(path, data, first_line, bytearray(hashes), slow)
+    return Piece(hashes, lines, line_count)
+
+
+def _hash_slow(path: str, data: bytes, first_line: int, hashes: bytearray, slow: list[tuple[int, int, int, int]]) -> bytes:
+    """Fills in the hashes of the lines the C route left, by the exact route."""
+    raws = [data[begin:stop] for _, _, begin, stop in slow]
+    # Decoding first, in line order: the first line that is not UTF-8 is reported before
+    # any JSON error, as when the piece is decoded whole (the C route refuses every line
+    # that is not UTF-8, so all of them are here).
+    texts = [decode_line(path, raw, first_line + line, at_start=False) for raw, (_, line, _, _) in zip(raws, slow, strict=True)]
     sha256 = hashlib.sha256
-    for number, datapoint in _datapoints(path, data, start, first_line):
-        hashes += sha256(datapoint).digest()
-        lines.append(number - first_line)
-    return Piece(bytes(hashes), lines.tobytes(), _line_count(data))
+    for text, (datapoint, line, _, _) in zip(texts, slow, strict=True):
+        try:
+            canonical = canonicalize_json_text(text)
+        except InputError as e:
+            raise InputError(f"{path} line {first_line + line}: {e.problem}", e.fix) from None
+        hashes[32 * datapoint : 32 * datapoint + 32] = sha256(canonical).digest()
+    return bytes(hashes)
 
 
 def _datapoints(path: str, data: bytes, start: int, first_line: int) -> Iterator[tuple[int, bytes]]:

@@ -21,8 +21,11 @@ import os
 import pickle
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -142,20 +145,43 @@ def line_ranges(path: Path, start: int, size: int, piece_bytes: int | None = Non
     return ranges
 
 
-def run_in_order(work: Callable[..., T], tasks: list[tuple], workers: int | None = None) -> Iterator[T | None]:
+def run_in_order(
+    work: Callable[..., T], tasks: list[tuple], workers: int | None = None, *, threads: bool = False
+) -> Iterator[T | None]:
     """Yields ``work(*task)`` for each task, in order; None where it raised InputError.
 
     With more than one task and core, the tasks run in worker processes (``work`` and the
     tasks must pickle), up to two a worker ahead of the one being yielded; otherwise they
-    run here, one at a time as they are consumed.
+    run here, one at a time as they are consumed. ``threads`` runs them in threads of this
+    process instead, for work that releases the GIL (C code, file reads): no interpreter
+    to start and nothing to pickle.
     """
     workers = min(workers or cores(), len(tasks))
+    if workers >= 2 and threads:
+        yield from _in_threads(work, tasks, workers)
+        return
     if workers < 2 or not sys.executable:
         for task in tasks:
             yield attempt(work, task)
         return
     with _WorkerProcesses(workers) as pool:
         yield from pool.run(work, tasks)
+
+
+def _in_threads(work: Callable[..., T], tasks: list[tuple], workers: int) -> Iterator[T | None]:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="modelmint-hash")
+    try:
+        pending: deque[Future[T | None]] = deque()
+        queued = iter(tasks)
+        for task in islice(queued, 2 * workers):
+            pending.append(pool.submit(attempt, work, task))
+        while pending:
+            result = pending.popleft().result()
+            for task in islice(queued, 1):
+                pending.append(pool.submit(attempt, work, task))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def attempt(work: Callable[..., T], task: tuple) -> T | None:

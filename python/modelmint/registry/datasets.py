@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from modelmint.chain import deployments
 from modelmint.chain.client import Chain
-from modelmint.chain.contracts import DatasetContract, DatasetRecord
+from modelmint.chain.contracts import DatasetContract, DatasetRecord, MintCommitment, two_step_default
 from modelmint.datasets import (
     DatasetDigest,
     detect_format,
@@ -28,10 +28,12 @@ from modelmint.datasets import (
     iter_datapoint_hashes,
     shards_input_size,
 )
+from modelmint.datasets.engine import Engine
 from modelmint.errors import InputError, IntegrityError
 from modelmint.hashing.canonical import canonical_json
 from modelmint.hashing.merkle import MerkleTree, MultiProof, decode_leaf_list, encode_leaf_list, leaf_hash
 from modelmint.hashing.oz_dump import write_standard_tree_dump
+from modelmint.registry.claims import Claim, claims_of, own_claim
 from modelmint.storage import ContentStore, parse_uri, to_uri
 
 METADATA_SCHEMA = "modelmint.dataset-metadata.v1"
@@ -69,6 +71,16 @@ class DatasetCommitment:
     block: int | None
     gas_used: int | None
     already_registered: bool
+    claimed_at: int = 0
+    #: Every claim of the root, earliest first, this one included (docs/security.md).
+    claims: tuple[Claim, ...] = ()
+    #: The commit transaction of a two-step (front-running-proof) mint, None for one step.
+    commit_tx_hash: str | None = None
+    commit_gas_used: int | None = None
+
+    @property
+    def other_claims(self) -> tuple[Claim, ...]:
+        return tuple(c for c in self.claims if c.token_id != self.token_id)
 
 
 @dataclass(frozen=True)
@@ -226,24 +238,34 @@ def commit_dataset(
     predecessor_id: int = 0,
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
+    two_step: bool | None = None,
+    engine: Engine | None = None,
 ) -> DatasetCommitment:
     """Hash ``path``, store its leaf list and metadata, and mint a DatasetNFT.
 
     ``path`` is one dataset, or a list of several shard files committed as one dataset
-    (a list of one is that one dataset). Re-running on a dataset whose root is already
-    registered reports that token instead of failing: the mint is idempotent. Content is
-    stored before the mint; it is content-addressed, so a failed mint leaves nothing that
-    blocks a retry.
+    (a list of one is that one dataset). Re-running on a dataset whose root the owner
+    already claims reports that token instead of failing: the mint is idempotent. A root
+    claimed by someone else does not stop the mint: it adds this claim, and the result lists
+    every claimant (``claims``). Content is stored before the mint; it is content-addressed,
+    so a failed mint leaves nothing that blocks a retry.
+
+    Args:
+        two_step: commit-reveal (two transactions, cannot be front-run) or one transaction;
+            [default: two steps on every chain but the devnet, :func:`two_step_default`].
+        engine: where the datapoints are hashed (docs/engine.md); [default: this machine].
     """
     contract = DatasetContract(chain)
-    digest = hash_paths(path, fmt, progress)
+    digest = hash_paths(path, fmt, progress) if engine is None else engine.hash(_as_list(path), fmt, progress)
     tree = MerkleTree.build(digest.hashes)
     root_hex = "0x" + tree.root.hex()
-    existing = contract.token_of_root(tree.root)
-    if existing:
-        record = contract.record(existing)
+    to = owner or chain.signer.address
+    claims = claims_of(contract, tree.root)
+    mine = own_claim(claims, to)
+    if mine:
+        record = contract.record(mine.token_id)
         metadata = read_metadata(store, record)
-        return _commitment(chain, contract, record, metadata, sent=None)
+        return _commitment(chain, contract, record, metadata, sent=None, claims=claims)
 
     leaves_uri = to_uri(store.put(encode_leaf_list(digest.hashes)))
     metadata = dataset_metadata(
@@ -257,9 +279,16 @@ def commit_dataset(
         shards=digest.shards,
     )
     metadata_uri = to_uri(store.put(canonical_json(metadata)))
-    minted = contract.mint(owner or chain.signer.address, tree.root, digest.count, metadata_uri, predecessor_id)
+    commit = None
+    if two_step_default(chain) if two_step is None else two_step:
+        # The commitment hides the root; the reveal, a block later, cannot be replayed by
+        # anyone else (it names this signer), and the claim is dated by the commitment.
+        commit = contract.commit_mint(tree.root, chain.signer.address)
+        minted = contract.reveal_mint(to, tree.root, digest.count, metadata_uri, commit.salt, predecessor_id)
+    else:
+        minted = contract.mint(to, tree.root, digest.count, metadata_uri, predecessor_id)
     record = contract.record(minted.token_id)
-    return _commitment(chain, contract, record, metadata, sent=minted)
+    return _commitment(chain, contract, record, metadata, sent=minted, claims=claims_of(contract, tree.root), commit=commit)
 
 
 def verify_datapoints(chain: Chain, store: ContentStore, path: Paths, token_id: int) -> DatasetVerification:
@@ -558,7 +587,15 @@ def read_metadata(store: ContentStore, record: DatasetRecord) -> dict[str, Any]:
 def load_tree(store: ContentStore, record: DatasetRecord, metadata: dict[str, Any]) -> MerkleTree:
     """Rebuild the token's tree from its leaf list and check it against the on-chain root."""
     leaves_uri = metadata["modelmint"]["leaves"]
-    tree = MerkleTree.build(decode_leaf_list(store.get(parse_uri(leaves_uri))))
+    leaves = decode_leaf_list(store.get(parse_uri(leaves_uri)))
+    # The contract cannot check the count a minter states; every reader of a tree does.
+    if len(leaves) != record.datapoint_count:
+        raise IntegrityError(
+            f"dataset {record.token_id} claims {record.datapoint_count:,} datapoints but its leaf list "
+            f"{leaves_uri} has {len(leaves):,}",
+            "refused: the token's datapointCount is false; its owner minted a count its tree does not have",
+        )
+    tree = MerkleTree.build(leaves)
     if tree.root != record.merkle_root:
         raise IntegrityError(
             f"the leaf list {leaves_uri} of dataset {record.token_id} does not give its on-chain root",
@@ -568,7 +605,13 @@ def load_tree(store: ContentStore, record: DatasetRecord, metadata: dict[str, An
 
 
 def _commitment(
-    chain: Chain, contract: DatasetContract, record: DatasetRecord, metadata: dict[str, Any], sent: Any
+    chain: Chain,
+    contract: DatasetContract,
+    record: DatasetRecord,
+    metadata: dict[str, Any],
+    sent: Any,
+    claims: Sequence[Claim] = (),
+    commit: MintCommitment | None = None,
 ) -> DatasetCommitment:
     meta = metadata["modelmint"]
     return DatasetCommitment(
@@ -585,6 +628,10 @@ def _commitment(
         block=sent.block if sent else None,
         gas_used=sent.gas_used if sent else None,
         already_registered=sent is None,
+        claimed_at=record.claimed_at,
+        claims=tuple(claims),
+        commit_tx_hash=commit.sent.tx_hash if commit else None,
+        commit_gas_used=commit.sent.gas_used if commit else None,
     )
 
 

@@ -26,6 +26,9 @@ from modelmint.storage import ContentStore, parse_uri, to_uri
 
 # A recomputed fingerprint of the committed model matches its stored sketch this closely.
 _SAME_MODEL_ICS = 0.999
+#: Candidates whose ICS against the suspect is this close to the best one's hold the same or a
+#: near-identical bundle: ``identify`` lists them all rather than picking the lower id.
+SAME_BUNDLE_ICS = 0.001
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class Candidate:
     ics: float | None
     vector_similarity: float | None = None
     reason: str | None = None  # why it is not comparable
+    owner: str = ""
+    committed_at: int = 0
+    commitment: str = ""
+    committed_block: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,13 @@ class Identification:
     ranking: list[Candidate] = field(default_factory=list)
     not_comparable: list[Candidate] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
+    #: Every token whose bundle is the best match's or near-identical to it (ICS within
+    #: :data:`SAME_BUNDLE_ICS` of it), earliest commitment first: who committed it first.
+    same_bundle: list[Candidate] = field(default_factory=list)
+
+    @property
+    def first_committed(self) -> Candidate | None:
+        return self.same_bundle[0] if self.same_bundle else None
 
     @property
     def likely_base(self) -> Candidate | None:
@@ -127,19 +141,33 @@ def commit_huref(
     tokens: int = huref.DEFAULT_TOKENS,
     layers: str = "last2",
     computed: tuple[huref.Fingerprint, StoredFingerprint] | None = None,
+    weights_root: bytes | None = None,
 ) -> HurefCommitment:
     """Fingerprint ``model``, store it, and commit it as token ``token_id``'s HuRef fingerprint.
+
+    The model's manifest root must be the token's weights root: a fingerprint of some other
+    (famous) model cannot be put on a token (issue 10, finding 3). ``weights_root`` skips
+    hashing the files again when the caller just did (a mint).
 
     Idempotent: when the token already has a HuRef fingerprint of this model (its stored
     sketch matches the recomputed one), that commitment is reported instead of failing.
 
     Raises:
         ChainError: the token does not exist, or the signer does not own it.
-        InputError: the token already has the HuRef fingerprint of a different model.
+        InputError: the model is not the token's weights, or the token already has the HuRef
+            fingerprint of a different model.
         IntegrityError: its committed fingerprint does not match its on-chain hash.
     """
+    from modelmint.models import open_model
+
     contract = ModelContract(chain)
     record = contract.record(token_id)  # reverts (decoded) for a token that does not exist
+    root = weights_root if weights_root is not None else open_model(model).manifest().root
+    if root != record.weights_root:
+        raise InputError(
+            f"{model} has weights root 0x{root.hex()}, not model {token_id}'s 0x{record.weights_root.hex()}",
+            "fingerprint the model registered as this token, or register this model as its own token first",
+        )
     existing = contract.fingerprint(token_id, FingerprintKind.HuRef)
     if not existing.committed and record.owner.lower() != chain.signer.address.lower():
         raise ChainError(
@@ -191,7 +219,8 @@ def register_with_huref(
         )
     computed = fingerprint_model(store, local, tokens=tokens, layers=layers)
     registered = register_model(chain, store, model, image=computed[1].image_uri, **registration)
-    return registered, commit_huref(chain, store, local, registered.token_id, computed=computed)
+    root = bytes.fromhex(registered.weights_root.removeprefix("0x"))
+    return registered, commit_huref(chain, store, local, registered.token_id, computed=computed, weights_root=root)
 
 
 def load_committed(store: ContentStore, token_id: int, uri: str, commitment: bytes) -> huref.Bundle:
@@ -216,8 +245,8 @@ def _fetch(store: ContentStore, token_id: int, uri: str, commitment: bytes) -> b
     return data
 
 
-def committed_fingerprints(chain: Chain) -> list[tuple[int, bytes, str]]:
-    """(token id, commitment, uri) of every HuRef commitment, from one ``eth_getLogs`` call."""
+def committed_fingerprints(chain: Chain) -> list[tuple[int, bytes, str, int]]:
+    """(token id, commitment, uri, block) of every HuRef commitment, from one ``eth_getLogs`` call."""
     contract = ModelContract(chain)
     signature = "FingerprintCommitted(uint256,uint8,bytes32,string)"
     query = {
@@ -231,7 +260,7 @@ def committed_fingerprints(chain: Chain) -> list[tuple[int, bytes, str]]:
     found = []
     for log in logs:
         commitment, uri = abi_decode(["bytes32", "string"], bytes(log["data"]))
-        found.append((int.from_bytes(bytes(log["topics"][1]), "big"), bytes(commitment), str(uri)))
+        found.append((int.from_bytes(bytes(log["topics"][1]), "big"), bytes(commitment), str(uri), int(log["blockNumber"])))
     return found
 
 
@@ -250,22 +279,36 @@ def identify(
     token sets are listed as not comparable, and bundles that fail their hash are refused.
     """
     fp = model if isinstance(model, huref.Fingerprint) else huref.fingerprint(model, tokens=tokens, layers=layers)
+    contract = ModelContract(chain)
     started = time.perf_counter()
     ranking: list[Candidate] = []
     not_comparable: list[Candidate] = []
     refused: list[Refusal] = []
-    for token_id, commitment, uri in committed_fingerprints(chain):
+    for token_id, commitment, uri, block in committed_fingerprints(chain):
         try:
             bundle = load_committed(store, token_id, uri, commitment)
         except (IntegrityError, InputError) as exc:
             refused.append(Refusal(token_id, uri, exc.problem))
             continue
         found = huref.compare(fp, bundle)
+        # Who holds it and since when: a copied bundle is told apart by its later commitment.
+        who = {
+            "owner": contract.record(token_id).owner,
+            "committed_at": contract.fingerprint(token_id, FingerprintKind.HuRef).committed_at,
+            "commitment": "0x" + commitment.hex(),
+            "committed_block": block,
+        }
         if found.ics is None:
-            not_comparable.append(Candidate(token_id, uri, None, None, found.reason))
+            not_comparable.append(Candidate(token_id, uri, None, None, found.reason, **who))
         else:
-            ranking.append(Candidate(token_id, uri, found.ics, found.vector_similarity))
-    ranking.sort(key=lambda c: (-(c.ics or 0.0), c.token_id))
+            ranking.append(Candidate(token_id, uri, found.ics, found.vector_similarity, **who))
+    ranking.sort(key=lambda c: (-(c.ics or 0.0), c.committed_block, c.token_id))
+    same: list[Candidate] = []
+    if ranking:
+        top = ranking[0]
+        same = [c for c in ranking if c.commitment == top.commitment or (top.ics or 0) - (c.ics or 0) <= SAME_BUNDLE_ICS]
+        # Blocks order commitments strictly even when two share a timestamp.
+        same.sort(key=lambda c: (c.committed_block, c.token_id))
     label = str(model) if not isinstance(model, huref.Fingerprint) else "the suspect"
     return Identification(
         suspect=label,
@@ -277,6 +320,7 @@ def identify(
         ranking=ranking,
         not_comparable=not_comparable,
         refused=refused,
+        same_bundle=same,
     )
 
 

@@ -21,16 +21,19 @@ from modelmint.chain.contracts import (
     DatasetRecord,
     FingerprintKind,
     FingerprintRecord,
+    MintCommitment,
     MintLog,
     ModelContract,
     ModelRecord,
     mint_logs,
+    two_step_default,
 )
 from modelmint.errors import InputError, IntegrityError, ModelmintError
 from modelmint.hashing.canonical import canonical_json
 from modelmint.models import MANIFEST_SCHEME, FileDifference, ModelDetails, ModelSource, WeightsManifest, open_model
 from modelmint.models._details import iso_utc
 from modelmint.models._manifest import TREE as MANIFEST_TREE
+from modelmint.registry.claims import Claim, claims_of, own_claim
 from modelmint.storage import ContentStore, parse_uri, to_uri
 
 METADATA_SCHEMA = "modelmint.model-metadata.v1"
@@ -64,6 +67,18 @@ class ModelRegistration:
     block: int | None
     gas_used: int | None
     already_registered: bool
+    claimed_at: int = 0
+    #: Every claim of the weights root, earliest first, this one included (docs/security.md).
+    claims: tuple[Claim, ...] = ()
+    #: The commit transaction of a two-step (front-running-proof) mint, None for one step.
+    commit_tx_hash: str | None = None
+    commit_gas_used: int | None = None
+    #: The OML commitment made in the mint's transaction (``oml=``), if any.
+    oml: Any = None
+
+    @property
+    def other_claims(self) -> tuple[Claim, ...]:
+        return tuple(c for c in self.claims if c.token_id != self.token_id)
 
 
 @dataclass(frozen=True)
@@ -234,12 +249,17 @@ def register_model(
     image: str | Path | None = None,
     follow_symlinks: bool = False,
     progress: Callable[[int], None] | None = None,
+    two_step: bool | None = None,
+    oml: Sequence[Any] | None = None,
+    oml_secrets: Path | None = None,
 ) -> ModelRegistration:
     """Hash a model's files, store its manifest and metadata, and mint a ModelNFT.
 
-    Re-running on weights already registered reports that token instead of failing: the
-    mint is idempotent. Content is stored before the mint; it is content-addressed, so a
-    failed mint (an unknown parent or dataset) leaves nothing that blocks a retry.
+    Re-running on weights the owner already claims reports that token instead of failing:
+    the mint is idempotent. Weights claimed by someone else are claimed again, and the result
+    lists every claimant (``claims``). Content is stored before the mint; it is
+    content-addressed, so a failed mint (an unknown parent or dataset) leaves nothing that
+    blocks a retry.
 
     Args:
         model: a model folder, a GGUF file, a Hub repo id, or a source from :func:`open_model`.
@@ -249,6 +269,11 @@ def register_model(
         image: the picture for the token (a fingerprint picture): a file stored in the
             content store, or an ``ipfs://`` URI.
         progress: called with the bytes just hashed, possibly from several threads in turn.
+        two_step: commit-reveal (two transactions, cannot be front-run) or one transaction;
+            [default: two steps on every chain but the devnet].
+        oml: OML fingerprints to commit in the mint's own transaction, so the commitment
+            provably existed when the model was registered; ``oml_secrets`` is where their
+            salts go [default: the project folder].
     """
     contract = ModelContract(chain)
     to = owner or chain.signer.address
@@ -257,10 +282,18 @@ def register_model(
     source = open_model(model, follow_symlinks=follow_symlinks)
     details = source.details(name)
     manifest = source.manifest(progress)
-    existing = contract.token_of_weights(manifest.root)
-    if existing:
-        record = contract.record(existing)
-        return _registration(chain, contract, record, _metadata_or_none(store, record.metadata_uri), manifest, None)
+    claims = claims_of(contract, manifest.root)
+    mine = own_claim(claims, to)
+    if mine:
+        if oml:
+            raise InputError(
+                f"already registered as {mine.describe('model')}: --oml-commit applies to a new mint only",
+                f"commit the fingerprints on it with `modelmint fingerprint oml commit --token {mine.token_id}`",
+            )
+        record = contract.record(mine.token_id)
+        return _registration(
+            chain, contract, record, _metadata_or_none(store, record.metadata_uri), manifest, None, claims=claims
+        )
 
     manifest_uri = to_uri(store.put(manifest.canonical()))
     metadata = model_metadata(
@@ -274,8 +307,27 @@ def register_model(
         image=_image_uri(store, image),
     )
     metadata_uri = to_uri(store.put(canonical_json(metadata)))
-    minted = contract.mint(to, manifest.root, metadata_uri, parent_id, dataset_ids)
-    return _registration(chain, contract, contract.record(minted.token_id), metadata, manifest, minted)
+    two = two_step_default(chain) if two_step is None else two_step
+    commit = contract.commit_mint(manifest.root, chain.signer.address) if two else None
+    prepared = None
+    if oml:
+        from modelmint.registry.oml import prepare_oml
+
+        # OML leaves name their token, so they are built for the id this mint will give;
+        # the contract refuses the mint (ModelUnexpectedTokenId) if another mint came first.
+        prepared = prepare_oml(chain, store, contract, contract.next_token_id(), oml, oml_secrets)
+    at_mint = prepared.at_mint() if prepared else None
+    if commit is not None:
+        minted = contract.reveal_mint(to, manifest.root, metadata_uri, parent_id, dataset_ids, commit.salt, at_mint)
+    elif at_mint is not None:
+        minted = contract.mint_with_fingerprint(to, manifest.root, metadata_uri, parent_id, dataset_ids, at_mint)
+    else:
+        minted = contract.mint(to, manifest.root, metadata_uri, parent_id, dataset_ids)
+    return _registration(
+        chain, contract, contract.record(minted.token_id), metadata, manifest, minted,
+        claims=claims_of(contract, manifest.root), commit=commit,
+        oml=prepared.result(chain, contract.address, minted) if prepared else None,
+    )  # fmt: skip
 
 
 def verify_model(
@@ -541,6 +593,10 @@ def _registration(
     metadata: dict[str, Any] | None,
     manifest: WeightsManifest,
     sent: Any,
+    *,
+    claims: Sequence[Claim] = (),
+    commit: MintCommitment | None = None,
+    oml: Any = None,
 ) -> ModelRegistration:
     meta = (metadata or {}).get("modelmint") or {}
     return ModelRegistration(
@@ -560,6 +616,11 @@ def _registration(
         block=sent.block if sent else None,
         gas_used=sent.gas_used if sent else None,
         already_registered=sent is None,
+        claimed_at=record.claimed_at,
+        claims=tuple(claims),
+        commit_tx_hash=commit.sent.tx_hash if commit else None,
+        commit_gas_used=commit.sent.gas_used if commit else None,
+        oml=oml,
     )
 
 

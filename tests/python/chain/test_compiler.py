@@ -86,7 +86,7 @@ def test_artifact_layout(fresh: Path) -> None:
     assert data["compiler"]["settings"]["optimizer"] == {"enabled": True, "runs": 200}
     assert data["compiler"]["settings"]["evmVersion"] == "cancun"
     assert data["bytecode"].startswith("0x60")
-    assert {e["name"] for e in data["abi"] if e["type"] == "error"} >= {"InvalidIpfsURI", "DatasetRootAlreadyRegistered"}
+    assert {e["name"] for e in data["abi"] if e["type"] == "error"} >= {"InvalidIpfsURI", "MintCommitmentNotMatured"}
 
 
 def test_source_hash_follows_its_spec(fresh: Path) -> None:

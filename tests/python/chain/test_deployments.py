@@ -11,7 +11,7 @@ import requests
 from modelmint.chain import deployments
 from modelmint.chain.artifacts import load_artifact
 from modelmint.chain.client import Chain
-from modelmint.chain.contracts import DatasetContract
+from modelmint.chain.contracts import DatasetContract, mint_commitment_of
 from modelmint.errors import ChainError, RevertError
 from modelmint.home import Home
 from modelmint.storage import cid_of_bytes, to_uri
@@ -59,12 +59,12 @@ def test_missing_deployment_says_to_deploy(tmp_path, anvil):
 def test_custom_errors_are_decoded_by_name_with_their_values(chain, deployed):
     datasets = DatasetContract(chain, deployed)
     root = hashlib.sha256(b"root").digest()
-    minted = datasets.mint(chain.signer.address, root, 3, _uri(b"meta"))
+    # A reveal with no matching commitment: the error names the commitment it looked for.
     with pytest.raises(RevertError) as caught:
-        datasets.mint(chain.signer.address, root, 3, _uri(b"meta2"))
-    assert caught.value.name == "DatasetRootAlreadyRegistered"
-    assert caught.value.values["tokenId"] == minted.token_id
-    assert "DatasetNFT reverted with DatasetRootAlreadyRegistered" in str(caught.value)
+        datasets.reveal_mint(chain.signer.address, root, 3, _uri(b"meta"), b"\x01" * 32)
+    assert caught.value.name == "MintCommitmentUnknown"
+    assert caught.value.values["commitment"] == "0x" + mint_commitment_of(root, chain.signer.address, b"\x01" * 32).hex()
+    assert "reverted with MintCommitmentUnknown(commitment=0x" in str(caught.value)  # an error both registries share
     with pytest.raises(RevertError) as caught:
         datasets.record(999)
     assert caught.value.name == "ERC721NonexistentToken"

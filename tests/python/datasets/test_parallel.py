@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from modelmint.datasets import _folder, _parquet, _pieces, _progress, hash_dataset, iter_datapoint_hashes, iter_datapoints
+from modelmint.datasets import _folder, _jsonl, _parquet, _pieces, _progress, hash_dataset, iter_datapoint_hashes, iter_datapoints
 from modelmint.errors import InputError
 from modelmint.hashing import MerkleTree, leaf_hash, node_hash, sha256
 
@@ -306,8 +306,12 @@ def test_a_folder_that_changes_while_hashed_is_refused(tmp_path: Path, monkeypat
         hash_dataset(root, progress=_change_on_first_progress(change))
 
 
-def test_a_writer_appending_during_hashing_is_caught(tmp_path: Path, pieces) -> None:
+def test_a_writer_appending_during_hashing_is_caught(tmp_path: Path, pieces, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _make(tmp_path, "jsonl")
+    # The C route hashes these pieces in microseconds: slow each down, so the writer's
+    # appends surely land while the file is being hashed.
+    hash_lines = _jsonl.hash_lines
+    monkeypatch.setattr(_jsonl, "hash_lines", lambda data: (time.sleep(0.01), hash_lines(data))[1])
     started, stop = threading.Event(), threading.Event()
 
     def writer() -> None:

@@ -15,7 +15,6 @@ import importlib.util
 from typing import Any
 
 import pytest
-
 from modelmint.chain.contracts import DatasetContract, checked_address
 from modelmint.hashing import MerkleTree, encode_leaf_list, sha256
 from modelmint.hashing.canonical import canonical_json
@@ -61,7 +60,7 @@ def _measure(chain, tx: dict[str, Any], block: Any = "latest") -> dict[str, int]
         "calldata": calldata,
         "transaction": max(21_000 + calldata + execution, 21_000 + floor),
         "bytes": len(data),
-        "output": int(traced["returnValue"], 16),
+        "output": int(traced["returnValue"], 16) if traced["returnValue"] not in ("", "0x") else 0,
     }
 
 
@@ -125,12 +124,43 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
     wide = _view(chain, contract, contract.multi_verify_calldata(4, list(multi.leaves), list(multi.proof), list(multi.proof_flags)))
     rows.append((f"`multiVerifyDatapoints`, 32 datapoints of the 2^{DEPTH}-leaf tree ({len(multi.proof)}-node proof)", wide, "recorded"))
 
+    # The front-running-proof mint: commitMint, then revealMint a block later (issue 10).
+    def two_step(tree: MerkleTree, uri: str, what: str, token_id: int, to: str = me, target: bool = True) -> dict[str, int]:
+        committed = contract.commit_mint(tree.root, me)
+        fn = functions.revealMint(to, tree.root, len(tree), uri, 0, committed.salt)
+        tx = fn.build_transaction({"from": me})
+        block = chain.w3.eth.block_number
+        minted = contract.reveal_mint(to, tree.root, len(tree), uri, committed.salt)
+        assert minted.token_id == token_id
+        gas = _measure(chain, tx, hex(block))
+        # The used commitment's slot is cleared, so the receipt is lower by the refund.
+        assert minted.gas_used <= 21_000 + gas["calldata"] + gas["execution"]
+        commit_gas = _measure(chain, functions.commitMint(b"\x01" * 32).build_transaction({"from": me}))
+        rows.append((f"`commitMint` (step 1 of {what})", commit_gas, "recorded"))
+        gas["transaction"] = minted.gas_used
+        rows.append((f"`revealMint` (step 2), {what}", gas, f"≤ {MINT_TARGET:,} execution" if target else "recorded"))
+        return gas
+
+    reveals = {}
+    for token_id, n in enumerate((1, 1024, 2**DEPTH), start=6):
+        tree, uri = _dataset(store, n, f"revealed {n}")
+        reveals[n] = two_step(tree, uri, f"{n:,} datapoint{'s' if n > 1 else ''}", token_id)
+        if n != 1:
+            rows.pop(-2)  # one commitMint row is enough: it does not depend on the dataset
+    contested = two_step(big, big_uri, f"a second claim of the 2^{DEPTH}-leaf root", 9)
+    rows.pop(-2)
+    late, late_uri = _dataset(store, 1024, "newcomer reveal")
+    newcomer_reveal = two_step(late, late_uri, "1,024 datapoints (owner's first token)", 10, checked_address("0x" + "5b" * 20),
+                               False)  # fmt: skip
+    rows.pop(-2)
+    _model_rows(chain, store, rows)
+
     whole = small.multiproof(range(32))
     full = _view(chain, contract, contract.multi_verify_calldata(1, list(whole.leaves), list(whole.proof), list(whole.proof_flags)))
     rows.append(("`multiVerifyDatapoints`, all 32 datapoints of a 32-leaf tree (empty proof)", full, "recorded"))
 
     lines = [
-        "Gas on anvil (`debug_traceCall` and receipts), DatasetNFT as packaged (solc 0.8.37, optimizer 200 runs, "
+        "Gas on anvil (`debug_traceCall` and receipts), DatasetNFT and ModelNFT as packaged (solc 0.8.37, optimizer 200 runs, "
         "EVM cancun); written by `tests/python/registry/test_gas.py`, which asserts the targets. "
         "*Execution* is what the EVM spends running the call; a transaction adds 21,000 and the calldata charge "
         "(4 / 16 gas a zero / non-zero byte), or the EIP-7623 calldata floor (10 gas a token) when higher, "
@@ -147,13 +177,62 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
     lines.append("")
     lines.append(
         f"A mint's execution gas does not depend on the dataset's size: {by_size[1]['execution']:,} for 1, "
-        f"1,024 and 2^{DEPTH} datapoints alike (the transaction differs by a few gas with the zero bytes of root and count)."
+        f"1,024 and 2^{DEPTH} datapoints alike (the transaction differs by a few gas with the zero bytes of root and count). "
+        f"So does the front-running-proof mint's reveal: {reveals[1]['execution']:,} for each size; reading and deleting the "
+        "commitment adds 5,000 to a one-step mint, a second claim of a root adds a link, and an owner's first token pays "
+        f"its balance slot (22,100) in either form, which puts that reveal at {newcomer_reveal['execution']:,}, above the "
+        "150,000 target (docs/security.md)."
     )
     _publish("\n".join(lines))
 
-    for _, gas, _ in rows[-3:]:  # the view calls: eth_estimateGas agrees with the method
+    for _, gas, _ in (row for row in rows if "data" in row[1]):  # the view calls: eth_estimateGas agrees with the method
         assert chain.w3.eth.estimate_gas({"from": me, "to": contract.address, "data": gas.pop("data")}) == gas["transaction"]
     assert by_size[1]["execution"] == by_size[1024]["execution"] == by_size[2**DEPTH]["execution"]
+    assert reveals[1]["execution"] == reveals[1024]["execution"] == reveals[2**DEPTH]["execution"]
     assert single["execution"] <= VERIFY_TARGET
-    for gas in (first, newcomer, *by_size.values()):
+    for gas in (first, newcomer, *by_size.values(), *reveals.values(), contested):
         assert gas["execution"] <= MINT_TARGET
+
+
+def _model_rows(chain, store, rows: list) -> None:
+    """ModelNFT: the two-step mint, commit-at-mint, and OML reveals per fingerprint."""
+    from modelmint.chain.contracts import ModelContract, RevealedFingerprint
+    from modelmint.fingerprints.oml.commitment import new_secrets, reveal_plan, salt
+    from modelmint.fingerprints.oml.file import Fingerprint
+
+    models = ModelContract(chain)
+    me = chain.signer.address
+    uri = to_uri(store.put(b"model metadata"))
+    root = sha256(b"weights for the gas table")
+    committed = models.commit_mint(root, me)
+    tx = models.contract.functions.revealMint(me, root, uri, 0, [1, 2, 3], committed.salt, (0, b"\0" * 32, "")).build_transaction({"from": me})
+    block = chain.w3.eth.block_number
+    minted = models.reveal_mint(me, root, uri, 0, [1, 2, 3], committed.salt)
+    gas = _measure(chain, tx, hex(block))
+    gas["transaction"] = minted.gas_used
+    rows.append(("ModelNFT `revealMint` (step 2), 3 datasets, no OML", gas, "recorded"))
+
+    pairs = [Fingerprint(f"gas key {i}", f" r{i}", "random_word", 2.0**-13) for i in range(64)]
+    token = models.next_token_id()
+    kept = new_secrets(pairs, chain.chain_id, models.address, token, salt(pairs))
+    oml_uri = to_uri(store.put(b"oml document"))
+    fn = models.contract.functions.mintWithFingerprint(me, sha256(b"more weights"), uri, 0, [1, 2, 3], (token, kept.root, oml_uri))
+    tx = fn.build_transaction({"from": me})
+    block = chain.w3.eth.block_number
+    minted = models.mint_with_fingerprint(me, sha256(b"more weights"), uri, 0, [1, 2, 3], (token, kept.root, oml_uri))
+    gas = _measure(chain, tx, hex(block))
+    assert minted.gas_used == 21_000 + gas["calldata"] + gas["execution"]
+    gas["transaction"] = minted.gas_used
+    rows.append(("ModelNFT `mintWithFingerprint` (commit-at-mint), 3 datasets, OML root and URI", gas, "recorded"))
+
+    for chosen in ([17], [7 * i + 1 for i in range(8)]):
+        order, proof = reveal_plan(kept, chosen)
+        items = [RevealedFingerprint(kept.fingerprints[i].salt, kept.fingerprints[i].key, kept.fingerprints[i].response) for i in order]
+        raw = [(r.salt, r.key, r.response) for r in items]
+        tx = models.contract.functions.revealFingerprints(token, raw, list(proof.proof), list(proof.proof_flags)).build_transaction({"from": me})
+        block = chain.w3.eth.block_number
+        sent = models.reveal_fingerprints(token, items, proof.proof, proof.proof_flags)
+        gas = _measure(chain, tx, hex(block))
+        gas["transaction"] = sent.gas_used
+        n = len(chosen)
+        rows.append((f"ModelNFT `revealFingerprints`, {n} of 64 ({gas['execution'] // n:,} execution gas a fingerprint)", gas, "recorded"))

@@ -1,14 +1,17 @@
 """The on-chain commitment to a fingerprint set: salted digests under a Merkle root.
 
-Each fingerprint gets a random 32-byte salt; its digest is
+Each fingerprint gets a random 32-byte salt; its digest names the token it is committed on:
 
-    digest = keccak256(abi.encode(bytes32 salt, string key, string response))
+    digest = keccak256(abi.encode(uint256 chainId, address contract, uint256 tokenId,
+                                  bytes32 salt, bytes32 keccak256(key), bytes32 keccak256(response)))
 
 and the commitment is the root of the dataset tree (:class:`modelmint.hashing.MerkleTree`,
 OpenZeppelin's ``StandardMerkleTree`` over ``bytes32`` values) of the digests in file order,
 so a leaf is ``keccak256(keccak256(digest))``. ModelNFT stores the root; revealing a
 fingerprint publishes ``(salt, key, response)`` with a multiproof, and the contract
-recomputes digest, leaf and root. docs/oml.md specifies it all.
+recomputes digest, leaf and root. docs/oml.md specifies it all. Because the digest names
+chain, contract and token, a commitment or a reveal copied onto any other token proves
+nothing there (issue 10, finding 1).
 
 The salts make the digests (and the proof siblings a reveal publishes) say nothing about
 unrevealed pairs, even for short responses drawn from small sets. Salts and pairs stay in
@@ -32,30 +35,46 @@ from modelmint.fingerprints.oml.file import Fingerprint, null_match_probability
 from modelmint.hashing.merkle import MerkleTree, MultiProof, keccak256
 
 SALT_SIZE = 32
-SECRETS_SCHEMA = "modelmint.oml-secrets.v1"
-COMMITMENT_SCHEMA = "modelmint.oml-commitment.v1"
+# v2: digests bound to chain, contract and token (v1 digests named none and are not accepted).
+SECRETS_SCHEMA = "modelmint.oml-secrets.v2"
+COMMITMENT_SCHEMA = "modelmint.oml-commitment.v2"
 TREE_SCHEME = "openzeppelin.standard-merkle-tree.bytes32"
-DIGEST_RULE = "keccak256(abi.encode(bytes32 salt, string key, string response))"
+DIGEST_RULE = (
+    "keccak256(abi.encode(uint256 chainId, address contract, uint256 tokenId, bytes32 salt, "
+    "bytes32 keccak256(key), bytes32 keccak256(response)))"
+)
 
 
-def abi_encode_fingerprint(salt: bytes, key: str, response: str) -> bytes:
-    """``abi.encode(bytes32 salt, string key, string response)``, strings as UTF-8."""
+@dataclass(frozen=True)
+class Binding:
+    """The token a fingerprint set is committed on: every digest names it."""
+
+    chain_id: int
+    contract: str
+    token_id: int
+
+
+def abi_encode_fingerprint(binding: Binding, salt: bytes, key: str, response: str) -> bytes:
+    """``abi.encode(uint256 chainId, address contract, uint256 tokenId, bytes32 salt,
+    bytes32 keccak256(key), bytes32 keccak256(response))``, strings as UTF-8: six static words."""
     if len(salt) != SALT_SIZE:
         raise ValueError(f"a salt is {SALT_SIZE} bytes, got {len(salt)}")
+    address = bytes.fromhex(binding.contract.removeprefix("0x"))
+    if len(address) != 20:
+        raise ValueError(f"a contract address is 20 bytes, got {len(address)}")
+    return (
+        binding.chain_id.to_bytes(32, "big")
+        + address.rjust(32, b"\0")
+        + binding.token_id.to_bytes(32, "big")
+        + bytes(salt)
+        + keccak256(key.encode())
+        + keccak256(response.encode())
+    )
 
-    def word(n: int) -> bytes:
-        return n.to_bytes(32, "big")
 
-    def tail(data: bytes) -> bytes:
-        return word(len(data)) + data + b"\0" * (-len(data) % 32)
-
-    key_tail, response_tail = tail(key.encode()), tail(response.encode())
-    return bytes(salt) + word(96) + word(96 + len(key_tail)) + key_tail + response_tail
-
-
-def fingerprint_digest(salt: bytes, key: str, response: str) -> bytes:
-    """The committed value of one fingerprint: ``keccak256(abi.encode(salt, key, response))``."""
-    return keccak256(abi_encode_fingerprint(salt, key, response))
+def fingerprint_digest(binding: Binding, salt: bytes, key: str, response: str) -> bytes:
+    """The committed value of one fingerprint on the token ``binding`` names (``ModelNFT.fingerprintDigest``)."""
+    return keccak256(abi_encode_fingerprint(binding, salt, key, response))
 
 
 @dataclass(frozen=True)
@@ -67,9 +86,8 @@ class SaltedFingerprint:
     salt: bytes
     revealed: bool = False
 
-    @property
-    def digest(self) -> bytes:
-        return fingerprint_digest(self.salt, self.key, self.response)
+    def digest(self, binding: Binding) -> bytes:
+        return fingerprint_digest(binding, self.salt, self.key, self.response)
 
 
 @dataclass(frozen=True)
@@ -84,8 +102,16 @@ class Secrets:
     null_match_prob: float | None
     fingerprints: tuple[SaltedFingerprint, ...]
 
+    @property
+    def binding(self) -> Binding:
+        return Binding(self.chain_id, self.contract, self.token_id)
+
+    def digests(self) -> list[bytes]:
+        """Every fingerprint's digest, bound to this token, in file order: the tree's values."""
+        return [f.digest(self.binding) for f in self.fingerprints]
+
     def tree(self) -> MerkleTree:
-        return MerkleTree.build([f.digest for f in self.fingerprints])
+        return MerkleTree.build(self.digests())
 
     def with_revealed(self, indices: Sequence[int]) -> Secrets:
         marked = set(indices)
@@ -106,15 +132,28 @@ def strategy_of(fingerprints: Sequence[Fingerprint]) -> str:
     return found.pop() if len(found) == 1 else "mixed"
 
 
-def commitment_document(root: bytes, count: int, leaves_uri: str, strategy: str, null_match_prob: float | None) -> dict[str, Any]:
+def commitment_document(
+    root: bytes,
+    count: int,
+    leaves_uri: str,
+    strategy: str,
+    null_match_prob: float | None,
+    binding: Binding,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The public document a commitment's URI names: nothing secret, enough to check a reveal.
 
     ``leaves`` is the digest list (the dataset leaf-list format: ``count`` digests of 32
     bytes, file order), from which anyone rebuilds the tree and checks ``root`` and ``count``.
+    ``nullMatchProbability`` is the owner's own figure, kept for information: a verifier
+    computes its own from ``strategy`` and ``params`` (modelmint.fingerprints.oml.evidence).
     """
     return {
         "schema": COMMITMENT_SCHEMA,
         "kind": "OML",
+        "chainId": binding.chain_id,
+        "contract": binding.contract,
+        "tokenId": binding.token_id,
         "root": "0x" + root.hex(),
         "count": count,
         "digest": DIGEST_RULE,
@@ -122,6 +161,7 @@ def commitment_document(root: bytes, count: int, leaves_uri: str, strategy: str,
         "leaves": leaves_uri,
         "strategy": strategy,
         "nullMatchProbability": null_match_prob,
+        "params": params or {},
     }
 
 
@@ -140,7 +180,8 @@ def reveal_plan(secrets_: Secrets, indices: Sequence[int]) -> tuple[list[int], M
 def new_secrets(
     fingerprints: Sequence[Fingerprint], chain_id: int, contract: str, token_id: int, salted: Sequence[SaltedFingerprint]
 ) -> Secrets:
-    root = MerkleTree.build([f.digest for f in salted]).root
+    binding = Binding(chain_id, contract, token_id)
+    root = MerkleTree.build([f.digest(binding) for f in salted]).root
     return Secrets(
         chain_id, contract, token_id, root, strategy_of(fingerprints), null_match_probability(fingerprints), tuple(salted)
     )

@@ -12,6 +12,7 @@ import pytest
 from modelmint.chain.contracts import FingerprintKind, ModelContract
 from modelmint.fingerprints import huref
 from modelmint.fingerprints.huref.disguise import disguise_model
+from modelmint.models import open_model
 from modelmint.registry.fingerprints import commit_huref
 from modelmint.registry.models import register_model
 from modelmint.storage import parse_uri, to_uri
@@ -61,8 +62,9 @@ def test_commit_once_by_the_owner(cli, chain, deployed, store, tiny_models) -> N
 
     again = cli("fingerprint", "huref", str(tiny_models["a"]), "--token", str(token))
     assert again.code == 0 and "already has this HuRef fingerprint" in again.stdout
+    # Finding 3 (issue 10): another model's fingerprint cannot be put on this token.
     cli("fingerprint", "huref", str(tiny_models["b"]), "--token", str(token)).assert_user_error(
-        f"model {token} already has a HuRef fingerprint", "of another model"
+        f"has weights root 0x{open_model(tiny_models['b']).manifest().root.hex()}", f"not model {token}'s"
     )
 
     theirs = _mint(chain, store, tiny_models["b"], owner="0x000000000000000000000000000000000000dEaD")
@@ -94,6 +96,28 @@ def test_identify_names_the_base_of_a_disguised_copy(cli, chain, deployed, store
 
     text = cli("identify", str(tiny_models["a-disguised"]))
     assert f"likely base model: token {tokens['a']}" in text.stdout and "threshold 0.5" in text.stdout
+
+
+def test_identify_shows_every_holder_of_a_bundle_and_who_committed_first(chain, deployed, store, tiny_models) -> None:
+    """Finding 3 (issue 10): a squatter who claims the same weights and commits the same bundle is
+    listed beside the owner, with owner and time, and the earlier commitment is named; ties no
+    longer go silently to the lower id."""
+    from modelmint.chain import wallet
+    from modelmint.chain.client import Chain
+    from modelmint.registry.fingerprints import identify
+
+    squatter = Chain.connect(chain.home)
+    squatter.__dict__["signer"] = wallet.dev_account(1)  # a second real key on the devnet
+    theirs = _mint(squatter, store, tiny_models["a"])  # the public weights, claimed first
+    ours = _mint(chain, store, tiny_models["a"])  # the owner can still claim them
+    commit_huref(chain, store, tiny_models["a"], ours)
+    commit_huref(squatter, store, tiny_models["a"], theirs)
+    found = identify(chain, store, tiny_models["a-disguised"])
+    assert {c.token_id for c in found.same_bundle} == {ours, theirs}
+    assert found.first_committed.token_id == ours and found.first_committed.owner == chain.signer.address
+    holders = {c.token_id: c for c in found.same_bundle}
+    assert holders[theirs].owner == squatter.signer.address
+    assert holders[ours].committed_at <= holders[theirs].committed_at
 
 
 def test_identify_refuses_a_fingerprint_that_does_not_match_its_commitment(cli, chain, deployed, store, tiny_models) -> None:

@@ -80,15 +80,16 @@ def test_commit_reveal_verify_through_the_cli(cli, chain, deployed, store, tiny_
     cli(*oml, "commit", "--token", str(first), "-f", str(fingerprint_file)).assert_user_error(
         "already has an OML commitment"
     )
-    # A reveal before any commitment on that token, and one whose proofs are for another root.
+    # A reveal for the wrong token, before and after it has a commitment: the secrets' leaves
+    # name the first token (issue 10, finding 1), so they are refused before anything is sent.
     cli(*oml, "reveal", "--token", str(second), "--count", "1", "--secrets", secrets).assert_user_error(
-        "ModelNFT reverted with ModelFingerprintNotCommitted", "commit fingerprints first"
+        f"holds the fingerprints of model {first}", f"not of model {second}", "verify for it only"
     )
     other = tmp_path / "other.json"
     other.write_text('[{"key": "some other key", "response": " other"}]')
     assert cli(*oml, "commit", "--token", str(second), "-f", str(other), "--secrets", str(tmp_path / "s2.json")).code == 0
     cli(*oml, "reveal", "--token", str(second), "--count", "1", "--secrets", secrets).assert_user_error(
-        "ModelNFT reverted with ModelInvalidFingerprintProof"
+        f"holds the fingerprints of model {first}"
     )
     malformed = tmp_path / "bad.json"
     malformed.write_text('{"key": "k"}')
@@ -101,6 +102,19 @@ def test_commit_reveal_verify_through_the_cli(cli, chain, deployed, store, tiny_
     verified = cli(*oml, "verify", str(tiny_marked), "--token", str(first))
     assert verified.code == 0, verified.stderr
     assert "4 of 4 revealed fingerprints" in verified.stdout and "false-match probability: 2.22e-16" in verified.stdout
+    assert "computed by this verifier" in verified.stdout and "(after mint)" in verified.stdout
+    assert "release of the suspect: unknown" in verified.stdout and "registered weights: not checked" in verified.stdout
+    dated = cli(*oml, "verify", str(tiny_marked), "--token", str(first), "--released", "2000-01-01",
+                "--registered", str(tiny_marked))  # fmt: skip
+    assert dated.code == 0, dated.stderr
+    assert "not before the suspect's release (2000-01-01T00:00:00Z, given with --released)" in " ".join(dated.stdout.split())
+    assert "registered weights answer 4 of 4 revealed keys (checked)" in dated.stdout
+    cli(*oml, "verify", str(tiny_marked), "--token", str(first), "--released", "yesterday").assert_user_error(
+        "--released 'yesterday' is not a date"
+    )
+    cli(*oml, "verify", str(tiny_marked), "--token", str(first), "--registered", str(tiny_lm)).assert_user_error(
+        f"not model {first}'s", "--registered"
+    )
     cli(*oml, "verify", str(tmp_path / "nothing"), "--token", str(first)).assert_user_error(
         "neither an http(s):// URL nor a Hugging Face model folder"
     )

@@ -11,7 +11,7 @@ import pytest
 
 from modelmint.chain.contracts import FingerprintKind, ModelContract
 from modelmint.errors import InputError, RevertError
-from modelmint.fingerprints.oml.commitment import fingerprint_digest, read_secrets
+from modelmint.fingerprints.oml.commitment import Binding, fingerprint_digest, read_secrets
 from modelmint.fingerprints.oml.file import Fingerprint
 from modelmint.fingerprints.oml.suspect import LocalModel, OpenAICompletions
 from modelmint.hashing.merkle import MerkleTree, decode_leaf_list
@@ -46,7 +46,8 @@ def test_commit_reveal_verify(chain, deployed, store, tiny_marked, tiny_lm, tiny
     assert len(revealed.revealed) == 3 and revealed.revealed_total == 3 and revealed.gas_used > 0
     events = models.revealed_fingerprints(token)
     assert [e.key for e in events] == [r.key for r in revealed.revealed]
-    assert all(fingerprint_digest(e.salt, e.key, e.response) == e.digest for e in events)
+    binding = Binding(chain.chain_id, models.address, token)
+    assert all(fingerprint_digest(binding, e.salt, e.key, e.response) == e.digest for e in events)
     assert sum(f.revealed for f in read_secrets(secrets_path).fingerprints) == 3
 
     marked = verify_oml(chain, store, token, LocalModel(tiny_marked))
@@ -72,15 +73,61 @@ def test_reveals_the_contract_refuses(chain, deployed, store, tiny_marked, tiny_
     second = register_model(chain, store, tiny_lm).token_id
     committed = commit_oml(chain, store, first, tiny_fingerprints)
 
-    with pytest.raises(RevertError) as before_commit:
+    # A reveal for the wrong token: the secrets name their token, and are refused for another.
+    with pytest.raises(InputError, match=f"holds the fingerprints of model {first} .* not of model {second}"):
         reveal_oml(chain, second, 1, secrets_path=Path(committed.secrets_file))
-    assert before_commit.value.name == "ModelFingerprintNotCommitted"
 
+    # The contract refuses it too: the same pairs, bound to `first`, do not verify on `second`.
     commit_oml(chain, store, second, [Fingerprint("another key", " other")], secrets_path=tmp_path / "second.json")
+    kept = read_secrets(Path(committed.secrets_file))
+    from modelmint.fingerprints.oml.commitment import reveal_plan
+    from modelmint.chain.contracts import RevealedFingerprint
+
+    order, proof = reveal_plan(kept, [0, 1])
+    items = [RevealedFingerprint(kept.fingerprints[i].salt, kept.fingerprints[i].key, kept.fingerprints[i].response) for i in order]
     with pytest.raises(RevertError) as mismatch:
-        reveal_oml(chain, second, 2, secrets_path=Path(committed.secrets_file))
+        ModelContract(chain).reveal_fingerprints(second, items, proof.proof, proof.proof_flags)
     assert mismatch.value.name == "ModelInvalidFingerprintProof"
-    assert "use the secrets file" in str(mismatch.value)
+    assert ModelContract(chain).revealed_fingerprints(second) == []
 
     with pytest.raises(InputError, match="has no revealed OML fingerprints"):
         verify_oml(chain, store, first, LocalModel(tiny_marked))
+
+
+def test_finding_2_the_verifier_weighs_and_dates_the_evidence_itself(chain, deployed, store, tiny_marked, tiny_lm, tiny_fingerprints):
+    """Issue 10, finding 2: the owner's p (here 0) is ignored, the commitment is dated and compared
+    with the suspect's release, commit-at-mint is one transaction, and the registered weights are
+    shown to answer the keys."""
+    import dataclasses
+
+    forged = [dataclasses.replace(f, null_match_prob=0.0) for f in tiny_fingerprints]
+    minted = register_model(chain, store, tiny_marked, oml=forged)  # commit-at-mint: one transaction
+    token = minted.token_id
+    models = ModelContract(chain)
+    record = models.fingerprint(token, FingerprintKind.OML)
+    assert minted.oml is not None and minted.oml.tx_hash == minted.tx_hash
+    assert record.committed_at == models.record(token).minted_at
+    reveal_oml(chain, token, 4, rng=random.Random(2))
+
+    result = verify_oml(chain, store, token, LocalModel(tiny_marked), released=record.committed_at + 3600,
+                        registered=LocalModel(tiny_marked), registered_path=tiny_marked)  # fmt: skip
+    assert result.owner_null_match_prob == 0.0  # what the owner wrote, shown for what it is
+    assert result.null_match_prob == 1 / 8192  # what the verifier computed
+    assert result.false_match_probability == pytest.approx(8192.0**-4) and result.false_match_probability > 0
+    assert result.committed_at_mint and result.committed_block == minted.block
+    assert result.predates_release is True and result.registered_checked and result.registered_matched == 4
+
+    # A suspect registered before the commitment: the commitment does not predate it.
+    early = verify_oml(chain, store, token, LocalModel(tiny_marked), released=record.committed_at - 1)
+    assert early.predates_release is False and not early.registered_checked
+    # Registered weights that are not the token's are refused before they are asked anything.
+    with pytest.raises(InputError, match=f"not model {token}'s"):
+        verify_oml(chain, store, token, LocalModel(tiny_marked), registered=LocalModel(tiny_lm), registered_path=tiny_lm)
+
+
+def test_finding_2_a_strategy_with_no_checkable_bound_is_refused(chain, deployed, store, tiny_lm):
+    token = register_model(chain, store, tiny_lm).token_id
+    commit_oml(chain, store, token, [Fingerprint("a key", " an answer", "english", 0.0)])
+    reveal_oml(chain, token, 1)
+    with pytest.raises(InputError, match="'english' fingerprints cannot be computed by a verifier"):
+        verify_oml(chain, store, token, LocalModel(tiny_lm))

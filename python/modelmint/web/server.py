@@ -1,0 +1,205 @@
+"""``modelmint web``: the page, the deployments and a read-only IPFS gateway on 127.0.0.1.
+
+Routes (GET and HEAD only):
+
+- ``/`` and ``/index.html``: the built page (one self-contained HTML file, ``static/``);
+- ``/deployments.json``: every ``deployments/<chainId>.json`` of the project folder, with the
+  devnet's RPC URL so the page can offer ``wallet_addEthereumChain``;
+- ``/ipfs/<cid>``: the content of ``cid`` from the content store, as it is. The page checks it
+  against the CID; the server does not vouch for it, as no gateway should be trusted to.
+  ``?format=raw`` (or ``Accept: application/vnd.ipld.raw``) gives the root block instead, as a
+  trustless gateway does.
+
+Only names that parse as a modelmint CID reach the store (docs/content-store.md), so no path
+outside it can be asked for; requests whose ``Host`` is not the loopback address are refused,
+so a web page elsewhere cannot reach the server through DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import webbrowser
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from modelmint.chain import devnet
+from modelmint.errors import InputError, ModelmintError, StoreError
+from modelmint.home import Home
+from modelmint.storage import KuboStore, LocalStore, open_store
+from modelmint.storage.cid import blocks_of_bytes, cid_of_file, parse_cid
+
+PAGE = "index.html"
+DEPLOYMENTS = "deployments.json"
+
+
+def page_dir() -> Path:
+    """The packaged build of ``web/`` (``make web`` writes it)."""
+    folder = Path(__file__).resolve().parent / "static"
+    if not (folder / PAGE).is_file():
+        raise InputError(
+            f"the page is not built ({folder / PAGE} is missing)",
+            "run `make web` in the modelmint checkout (it needs Node 20), or install a modelmint wheel",
+        )
+    return folder
+
+
+def deployments_document(home: Home) -> dict[str, Any]:
+    """What ``/deployments.json`` serves: the deployment records as they are on disk, by chain."""
+    chains = []
+    folder = home.deployments_dir
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text())
+            chains.append(
+                {
+                    "chainId": int(record["chainId"]),
+                    "block": int(record["block"]),
+                    "contracts": {name: c["address"] for name, c in record["contracts"].items()},
+                }
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an unreadable record is the CLI's to report; the page lists the rest
+    running = devnet.status(home)
+    document: dict[str, Any] = {"chains": chains}
+    if running is not None:
+        document["devnet"] = {"chainId": running.chain_id, "rpcUrl": running.url}
+    return document
+
+
+def build_static(home: Home, out: Path) -> str:
+    """Write the page and the deployments as a static folder; return the page's CID.
+
+    The CID is that of ``index.html`` alone (the whole page: scripts, styles and the worker
+    are inlined), so ``ipfs add --cid-version=1 index.html`` gives it too, and a user can
+    check that a copy served anywhere is the genuine build.
+    """
+    source = page_dir()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / PAGE, out / PAGE)
+        (out / DEPLOYMENTS).write_text(json.dumps(deployments_document(home), indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot write {out} ({exc.strerror or exc})", "choose a folder you can write to") from exc
+    return cid_of_file(out / PAGE)
+
+
+@dataclass
+class PageServer:
+    """A running server; ``url`` is where the page is."""
+
+    httpd: ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def serve(home: Home, port: int = 0, ipfs_api: str | None = None) -> PageServer:
+    """Start the server on 127.0.0.1 (a free port unless ``port``) in a background thread."""
+    folder = page_dir()
+    store = open_store(home.store_dir, ipfs_api)
+    handler = type("Handler", (_Handler,), {"home": home, "page": folder, "store": store})
+    try:
+        httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise InputError(
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})", "choose another --port, or leave it out"
+        ) from exc
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, name="modelmint-web", daemon=True)
+    thread.start()
+    return PageServer(httpd, thread)
+
+
+def open_browser(url: str) -> None:
+    webbrowser.open(url)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    home: Home
+    page: Path
+    store: LocalStore | KuboStore
+    server_version = "modelmint-web"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the terminal shows the URL; request logs would bury it
+
+    def do_HEAD(self) -> None:
+        self._respond(head=True)
+
+    def do_GET(self) -> None:
+        self._respond(head=False)
+
+    def _respond(self, head: bool) -> None:
+        port = self.server.server_address[1]
+        if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return self._send(HTTPStatus.MISDIRECTED_REQUEST, b"only http://127.0.0.1 is served\n", "text/plain", head)
+        url = urlsplit(self.path)
+        path = url.path
+        if path in ("/", f"/{PAGE}"):
+            return self._send(HTTPStatus.OK, (self.page / PAGE).read_bytes(), "text/html; charset=utf-8", head)
+        if path == f"/{DEPLOYMENTS}":
+            body = json.dumps(deployments_document(self.home)).encode()
+            return self._send(HTTPStatus.OK, body, "application/json", head)
+        if path.startswith("/ipfs/"):
+            raw = "raw" in parse_qs(url.query).get("format", []) or "application/vnd.ipld.raw" in self.headers.get(
+                "Accept", ""
+            )
+            return self._content(path.removeprefix("/ipfs/"), raw, head)
+        return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+
+    def _content(self, cid: str, raw: bool, head: bool) -> None:
+        try:
+            parse_cid(cid)
+            data = self._read(cid)
+        except InputError as exc:
+            return self._send(HTTPStatus.BAD_REQUEST, f"{exc}\n".encode(), "text/plain", head)
+        except StoreError as exc:
+            return self._send(HTTPStatus.NOT_FOUND, f"{exc}\n".encode(), "text/plain", head)
+        except ModelmintError as exc:
+            return self._send(HTTPStatus.BAD_GATEWAY, f"{exc}\n".encode(), "text/plain", head)
+        if raw:
+            _, blocks = blocks_of_bytes(data)
+            data = blocks[-1].data  # the root block; its CID is the one asked for
+            return self._send(HTTPStatus.OK, data, "application/vnd.ipld.raw", head, cid)
+        self._send(HTTPStatus.OK, data, "application/octet-stream", head, cid)
+
+    def _read(self, cid: str) -> bytes:
+        if isinstance(self.store, LocalStore):
+            # The bytes as the folder holds them, unchecked: the page checks them, and a
+            # gateway that "fixed" bad content would hide exactly what the page must see.
+            try:
+                return (self.store.root / cid).read_bytes()
+            except FileNotFoundError:
+                raise StoreError(f"{cid} is not in the content store", "mint or put it first") from None
+            except OSError as exc:
+                raise StoreError(f"cannot read {cid} ({exc.strerror or exc})") from exc
+        return self.store.get(cid)
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool, cid: str | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        if cid is not None:
+            self.send_header("X-Ipfs-Path", f"/ipfs/{cid}")
+            # Public, read-only content a page served elsewhere (a static copy) may read, as
+            # from any public gateway; it is checked against its CID there.
+            self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
