@@ -196,7 +196,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
 
     /// @inheritdoc IModelNFT
     function exists(uint256 tokenId) external view returns (bool) {
-        return _models[tokenId].weightsRoot != 0;
+        return _exists(tokenId);
     }
 
     /// @inheritdoc IModelNFT
@@ -244,7 +244,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         uint48 claimedAt
     ) private returns (uint256 tokenId) {
         if (weightsRoot == 0) revert ModelZeroWeightsRoot();
-        if (parentModelId != 0 && _models[parentModelId].weightsRoot == 0) {
+        if (parentModelId != 0 && !_exists(parentModelId)) {
             revert ModelUnknownParent(parentModelId);
         }
 
@@ -291,6 +291,11 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
     /// @dev When the claim of an existing token `tokenId` was fixed.
     function _claimedAt(uint256 tokenId) private view returns (uint48) {
         return _models[tokenId].claimedAt;
+    }
+
+    /// @dev Whether model `tokenId` was minted (every record has a non-zero weights root).
+    function _exists(uint256 tokenId) private view returns (bool) {
+        return _models[tokenId].weightsRoot != 0;
     }
 
     /**
