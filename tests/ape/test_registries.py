@@ -30,7 +30,10 @@ def test_helpers_match_reference_values(two_leaf_tree):
     )
     out = subprocess.run(
         ["node", "-e", script, json.dumps(["0x" + h.hex() for h in hashes])],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     reference = json.loads(out)
     assert reference["root"] == "0x" + root.hex()
@@ -85,7 +88,9 @@ def test_a_mint_reveal_needs_its_own_matured_commitment(dataset_nft, owner, alic
     commitment = dataset_nft.mintCommitmentOf(root, owner, salt)
     dataset_nft.commitMint(commitment, sender=owner)
     # Copied by alice: her address makes it another commitment, which does not exist.
-    with ape.reverts(dataset_nft.MintCommitmentUnknown, commitment=dataset_nft.mintCommitmentOf(root, alice, salt)):
+    with ape.reverts(
+        dataset_nft.MintCommitmentUnknown, commitment=dataset_nft.mintCommitmentOf(root, alice, salt)
+    ):
         dataset_nft.revealMint(alice, root, 2, ipfs_uri(b"copy"), 0, salt, sender=alice)
     dataset_nft.revealMint(owner, root, 2, ipfs_uri(b"mine"), 0, salt, sender=owner)
     with ape.reverts(dataset_nft.MintCommitmentUnknown, commitment=commitment):

@@ -25,7 +25,9 @@ VOCAB = ["<unk>", "<s>", "</s>", *(f"w{i}" for i in range(125))]
 CARD = "---\nlicense: apache-2.0\npipeline_tag: text-generation\n---\n# tiny\n\nA test model.\n"
 
 
-def build_llama(path: Path, *, seed: int = 0, tied: bool = False, dtype: str = "float32", card: bool = True) -> int:
+def build_llama(
+    path: Path, *, seed: int = 0, tied: bool = False, dtype: str = "float32", card: bool = True
+) -> int:
     """Save a tiny LlamaForCausalLM with its tokenizer into ``path``; returns its parameter count."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers

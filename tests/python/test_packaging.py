@@ -30,7 +30,9 @@ def _pyproject_requirements() -> list[Requirement]:
 def test_pyproject_declares_ranges_without_local_versions():
     for req in _pyproject_requirements():
         assert "+" not in str(req.specifier), f"{req}: a local version label only resolves on one index"
-        assert not any(s.operator == "==" for s in req.specifier), f"{req}: exact pins belong in constraints.txt"
+        assert not any(s.operator == "==" for s in req.specifier), (
+            f"{req}: exact pins belong in constraints.txt"
+        )
 
 
 def test_constraints_pin_a_version_inside_every_range():
@@ -42,7 +44,9 @@ def test_constraints_pin_a_version_inside_every_range():
     for req in _pyproject_requirements():
         pinned = pins.get(req.name.lower().replace("_", "-"))
         assert pinned is not None, f"{req.name} has no exact pin in constraints.txt"
-        assert req.specifier.contains(pinned, prereleases=True), f"{req.name}=={pinned} is outside {req.specifier}"
+        assert req.specifier.contains(pinned, prereleases=True), (
+            f"{req.name}=={pinned} is outside {req.specifier}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +54,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     build = tmp_path_factory.mktemp("build")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(REPO),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -64,7 +79,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _env() -> dict[str, str]:
     import os
 
-    return {k: v for k, v in os.environ.items() if not k.startswith(("MODELMINT_", "VIRTUAL_ENV", "PYTHONPATH"))}
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith(("MODELMINT_", "VIRTUAL_ENV", "PYTHONPATH"))
+    }
 
 
 def test_wheel_metadata_has_no_local_version_labels(wheel):
@@ -76,7 +93,9 @@ def test_wheel_metadata_has_no_local_version_labels(wheel):
     assert requires and not [line for line in requires if "+" in line], requires
     assert any(n.endswith("chain/artifacts/DatasetNFT.json") for n in names)
     assert any(n.endswith("hashing/canonical.py") for n in names)
-    assert any(n.endswith("web/static/index.html") for n in names), "the verification page is not in the wheel"
+    assert any(n.endswith("web/static/index.html") for n in names), (
+        "the verification page is not in the wheel"
+    )
 
 
 def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
@@ -92,14 +111,26 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
     )
     assert install.returncode == 0, install.stderr[-3000:]
     helped = subprocess.run(
-        [str(target / "bin" / "modelmint"), "--help"], capture_output=True, text=True, timeout=120, env=_env(),
+        [str(target / "bin" / "modelmint"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
         cwd=tmp_path,
     )
     assert helped.returncode == 0, helped.stderr
     assert "Usage" in helped.stdout and "dataset" in helped.stdout
     # The compiled Keccak extension came with the wheel: a tree builds in the installed package.
     root = subprocess.run(
-        [str(python), "-c", "from modelmint.hashing import MerkleTree; print(MerkleTree.build([bytes(32)] * 3).root.hex())"],
-        capture_output=True, text=True, timeout=120, env=_env(), cwd=tmp_path,
+        [
+            str(python),
+            "-c",
+            "from modelmint.hashing import MerkleTree; print(MerkleTree.build([bytes(32)] * 3).root.hex())",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+        cwd=tmp_path,
     )
     assert root.returncode == 0, root.stderr

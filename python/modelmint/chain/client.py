@@ -136,7 +136,8 @@ class Chain:
         tx_hash = guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction), self.url)
         try:
             receipt = guard(
-                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s), self.url
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s),
+                self.url,
             )
         except TimeExhausted:
             raise ChainError(
@@ -172,7 +173,9 @@ class Chain:
                     "run the command again: it reports what already landed and sends only what did not",
                 )
             if current["status"] != 1:
-                raise ChainError(f"transaction {tx_hash.to_0x_hex()} failed on-chain after a reorganisation", None)
+                raise ChainError(
+                    f"transaction {tx_hash.to_0x_hex()} failed on-chain after a reorganisation", None
+                )
             depth = head["number"] - current["blockNumber"] + 1
             canonical = guard(lambda: self.w3.eth.get_block(current["blockNumber"]), self.url)
             if canonical["hash"] == current["blockHash"] and depth >= self.confirmations:
@@ -194,7 +197,8 @@ class Chain:
         """
         try:
             trace = self.w3.provider.make_request(
-                "debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}]  # type: ignore[arg-type]
+                "debug_traceTransaction",
+                [tx_hash, {"tracer": "callTracer"}],  # type: ignore[arg-type]
             )
             output = (trace.get("result") or {}).get("output")
         except (Web3Exception, requests.RequestException, ValueError, AttributeError):
@@ -247,7 +251,9 @@ def decode_revert(data: Any, message: str = "") -> ChainError:
             try:
                 values = abi_decode(types, bytes.fromhex(raw[10:]))
             except (ValueError, TypeError, DecodingError):  # a node or contract that lies about its data
-                return ChainError(f"the call reverted with {abi['name']} and undecodable data {raw[:74]}", None)
+                return ChainError(
+                    f"the call reverted with {abi['name']} and undecodable data {raw[:74]}", None
+                )
             args = {i["name"] or f"arg{n}": _plain(v) for n, (i, v) in enumerate(zip(abi["inputs"], values))}
             return RevertError(contract, abi["name"], args, _FIXES.get(abi["name"]))
     return ChainError(f"the call reverted: {message or raw or 'no reason given'}", None)

@@ -46,7 +46,13 @@ _VERSION_RE = re.compile(r"Version:\s*(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?\+commit\
 _STRINGS_AND_COMMENTS = re.compile(r'("(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')|//[^\n]*|/\*.*?\*/', re.S)
 _IMPORT_RE = re.compile(r'\bimport\s+(?:[^;"\']*?\bfrom\s+)?["\']([^"\']+)["\'][^;]*;')
 _CONTRACT_RE = re.compile(r"(?<![\w$])(abstract\s+)?contract\s+([A-Za-z_$][\w$]*)")
-_OUTPUTS = ["abi", "evm.bytecode.object", "evm.bytecode.linkReferences", "evm.deployedBytecode.object", "metadata"]
+_OUTPUTS = [
+    "abi",
+    "evm.bytecode.object",
+    "evm.bytecode.linkReferences",
+    "evm.deployedBytecode.object",
+    "metadata",
+]
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,9 @@ class Compiler:
                 check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BuildError(f"cannot run the Solidity compiler {self.command} ({exc})", _INSTALL_FIX) from None
+            raise BuildError(
+                f"cannot run the Solidity compiler {self.command} ({exc})", _INSTALL_FIX
+            ) from None
         stdout = proc.stdout.decode("utf-8", "replace")
         # solcjs may print a line of its own before the JSON.
         start = stdout.find("{")
@@ -132,17 +140,23 @@ def build(
     """
     contracts = contracts.resolve()
     if not contracts.is_dir():
-        raise BuildError(f"no contracts folder at {contracts}", "run modelmint build from the project checkout")
+        raise BuildError(
+            f"no contracts folder at {contracts}", "run modelmint build from the project checkout"
+        )
     root = contracts.parent
     out_dir = (out_dir or ARTIFACTS_DIR).resolve()
     config = _foundry_profile(root)
     settings = compiler_settings(config)
     tests = (root / config.get("test", "contracts/test")).resolve()
     entries = sorted(
-        p.relative_to(root).as_posix() for p in contracts.rglob("*.sol") if not p.resolve().is_relative_to(tests)
+        p.relative_to(root).as_posix()
+        for p in contracts.rglob("*.sol")
+        if not p.resolve().is_relative_to(tests)
     )
     if not entries:
-        raise BuildError(f"no Solidity sources in {contracts}", "add the contracts or point --contracts at them")
+        raise BuildError(
+            f"no Solidity sources in {contracts}", "add the contracts or point --contracts at them"
+        )
     sources = collect_sources(root, entries, settings["remappings"])
     digest = source_hash(sources)
     names = _deployable_contracts({name: sources[name] for name in entries})
@@ -186,7 +200,10 @@ def compiler_settings(config: Mapping[str, Any]) -> dict[str, Any]:
                 "bytecodeHash": str(config.get("bytecode_hash", "ipfs")),
                 "useLiteralContent": bool(config.get("use_literal_content", False)),
             },
-            "optimizer": {"enabled": bool(config.get("optimizer", False)), "runs": int(config.get("optimizer_runs", 200))},
+            "optimizer": {
+                "enabled": bool(config.get("optimizer", False)),
+                "runs": int(config.get("optimizer_runs", 200)),
+            },
             "remappings": remappings,
             "viaIR": bool(config.get("via_ir", False)),
         }
@@ -218,7 +235,11 @@ def collect_sources(root: Path, entries: list[str], remappings: list[str]) -> di
             content = (root / name).read_bytes()
         except OSError:
             where = f" (imported by {importer})" if importer else ""
-            fix = "run `npm ci` in the project root" if name.startswith("node_modules/") else "check the import path"
+            fix = (
+                "run `npm ci` in the project root"
+                if name.startswith("node_modules/")
+                else "check the import path"
+            )
             raise BuildError(f"Solidity source {name}{where} not found under {root}", fix) from None
         sources[name] = content
         for path in _imports(content.decode("utf-8")):
@@ -248,7 +269,9 @@ def find_compiler(root: Path) -> Compiler:
     if override:
         compiler = _probe(override)
         if compiler is None:
-            raise BuildError(f"{SOLC_ENV}={override} is not a working solc", f"point {SOLC_ENV} at solc {SOLC_VERSION}")
+            raise BuildError(
+                f"{SOLC_ENV}={override} is not a working solc", f"point {SOLC_ENV} at solc {SOLC_VERSION}"
+            )
         return compiler
     native = shutil.which("solc")
     if native:
@@ -259,7 +282,9 @@ def find_compiler(root: Path) -> Compiler:
     if not wrapper.is_file():
         raise BuildError(f"no Solidity compiler {SOLC_VERSION} found", _INSTALL_FIX)
     if shutil.which("node") is None:
-        raise BuildError("Node.js is not on PATH (tools/solc runs solcjs with it)", "install Node.js 20, then run `npm ci`")
+        raise BuildError(
+            "Node.js is not on PATH (tools/solc runs solcjs with it)", "install Node.js 20, then run `npm ci`"
+        )
     if not (root / "node_modules" / "solc" / "package.json").is_file():
         raise BuildError("solcjs is not installed in node_modules", "run `npm ci` in the project root")
     compiler = _probe(str(wrapper))
@@ -284,7 +309,9 @@ def _foundry_profile(root: Path) -> dict[str, Any]:
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError:
-        raise BuildError(f"no foundry.toml in {root}", "build from the project checkout (it holds the compiler settings)") from None
+        raise BuildError(
+            f"no foundry.toml in {root}", "build from the project checkout (it holds the compiler settings)"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise BuildError(f"{path} is not valid TOML ({exc})", "fix foundry.toml") from None
     profile = config.get("profile", {}).get("default")
@@ -298,7 +325,9 @@ def _parse_remappings(remappings: list[str]) -> list[tuple[str, str]]:
     for remapping in remappings:
         prefix, sep, target = remapping.partition("=")
         if not sep or ":" in prefix:
-            raise BuildError(f"unsupported remapping {remapping!r}", "use context-free remappings prefix=target")
+            raise BuildError(
+                f"unsupported remapping {remapping!r}", "use context-free remappings prefix=target"
+            )
         rules.append((prefix, target))
     # The longest matching prefix wins, as in solc.
     return sorted(rules, key=lambda rule: len(rule[0]), reverse=True)
@@ -327,7 +356,9 @@ def _deployable_contracts(entries: Mapping[str, bytes]) -> dict[str, str]:
             if abstract:
                 continue
             if name in found:
-                raise BuildError(f"contract {name} is declared in {found[name]} and {source}", "rename one of them")
+                raise BuildError(
+                    f"contract {name} is declared in {found[name]} and {source}", "rename one of them"
+                )
             found[name] = source
     if not found:
         raise BuildError("the sources declare no deployable contract", "check the contracts folder")
@@ -349,7 +380,9 @@ def _check_output(output: Mapping[str, Any], sources: Mapping[str, bytes]) -> No
         )
 
 
-def _artifact(name: str, compiled: Mapping[str, Any], digest: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+def _artifact(
+    name: str, compiled: Mapping[str, Any], digest: str, settings: Mapping[str, Any]
+) -> dict[str, Any]:
     evm = compiled["evm"]
     if evm["bytecode"].get("linkReferences"):
         raise BuildError(f"{name} needs linked libraries", "make the library functions internal")
@@ -389,5 +422,7 @@ def _write_artifacts(out_dir: Path, artifacts: Mapping[str, Mapping[str, Any]]) 
         tmp.replace(out_dir / f"{name}.json")
     # Artifacts of contracts that no longer exist would otherwise ship on.
     for stale in out_dir.glob("*.json"):
-        if stale.stem not in artifacts and '"contractName"' in stale.read_text(encoding="utf-8", errors="replace"):
+        if stale.stem not in artifacts and '"contractName"' in stale.read_text(
+            encoding="utf-8", errors="replace"
+        ):
             stale.unlink()

@@ -73,7 +73,9 @@ class _MintCommitments:
         """Sends ``commitMint`` for a mint of ``root`` by ``minter`` with a fresh random salt."""
         salt = secrets.token_bytes(32)
         commitment = mint_commitment_of(root, minter, salt)
-        committed = MintCommitment(commitment, salt, self.chain.send(self.contract.functions.commitMint(commitment)))
+        committed = MintCommitment(
+            commitment, salt, self.chain.send(self.contract.functions.commitMint(commitment))
+        )
         self._wait_matured(committed.sent.block)
         return committed
 
@@ -115,7 +117,10 @@ class DatasetContract(_MintCommitments):
         """
         checksummed = checked_address(address)
         if not guard(lambda: chain.w3.eth.get_code(checksummed), chain.url):
-            raise ChainError(f"there is no contract at {checksummed} on chain {chain.chain_id}", "check the address and --rpc-url")
+            raise ChainError(
+                f"there is no contract at {checksummed} on chain {chain.chain_id}",
+                "check the address and --rpc-url",
+            )
         client = cls.__new__(cls)
         client.chain = chain
         client.deployment = None
@@ -137,7 +142,9 @@ class DatasetContract(_MintCommitments):
         self, to: str, root: bytes, count: int, metadata_uri: str, salt: bytes, predecessor_id: int = 0
     ) -> Minted:
         """``revealMint``: the second step, from the same signer as :meth:`commit_mint`, a block later."""
-        fn = self.contract.functions.revealMint(checked_address(to), root, count, metadata_uri, predecessor_id, salt)
+        fn = self.contract.functions.revealMint(
+            checked_address(to), root, count, metadata_uri, predecessor_id, salt
+        )
         return _minted(self.chain.send(fn), self.contract.events.DatasetMinted())
 
     def token_of_root(self, root: bytes) -> int:
@@ -175,10 +182,11 @@ class DatasetContract(_MintCommitments):
         """The ABI-encoded ``verifyDatapoint`` call, for ``eth_call`` from any client."""
         return str(self.contract.encode_abi("verifyDatapoint", args=[token_id, datapoint_hash, proof]))
 
-    def multi_verify_calldata(self, token_id: int, hashes: list[bytes], proof: list[bytes], flags: list[bool]) -> str:
+    def multi_verify_calldata(
+        self, token_id: int, hashes: list[bytes], proof: list[bytes], flags: list[bool]
+    ) -> str:
         """The ABI-encoded ``multiVerifyDatapoints`` call, for ``eth_call`` from any client."""
         return str(self.contract.encode_abi("multiVerifyDatapoints", args=[token_id, hashes, proof, flags]))
-
 
 
 class FingerprintKind(IntEnum):
@@ -245,7 +253,12 @@ class ModelContract(_MintCommitments):
         self.address: str = self.contract.address
 
     def mint(
-        self, to: str, weights_root: bytes, metadata_uri: str, parent_id: int = 0, dataset_ids: Sequence[int] = ()
+        self,
+        to: str,
+        weights_root: bytes,
+        metadata_uri: str,
+        parent_id: int = 0,
+        dataset_ids: Sequence[int] = (),
     ) -> Minted:
         fn = self.contract.functions.mint(to, weights_root, metadata_uri, parent_id, list(dataset_ids))
         return _minted(self.chain.send(fn), self.contract.events.ModelMinted())
@@ -260,7 +273,9 @@ class ModelContract(_MintCommitments):
         oml: tuple[int, bytes, str],
     ) -> Minted:
         """``mintWithFingerprint``: mint and commit ``oml`` = (expected token id, OML root, URI) at once."""
-        fn = self.contract.functions.mintWithFingerprint(to, weights_root, metadata_uri, parent_id, list(dataset_ids), oml)
+        fn = self.contract.functions.mintWithFingerprint(
+            to, weights_root, metadata_uri, parent_id, list(dataset_ids), oml
+        )
         return _minted(self.chain.send(fn), self.contract.events.ModelMinted())
 
     def reveal_mint(
@@ -294,7 +309,9 @@ class ModelContract(_MintCommitments):
     def check_lineage(self, to: str, parent_id: int, dataset_ids: Sequence[int]) -> None:
         """Run a mint with this lineage as a view call, so an unknown parent or dataset fails
         (decoded) before a model is hashed; the root and URI are placeholders no model has."""
-        placeholder_uri = "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # the empty file
+        placeholder_uri = (
+            "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # the empty file
+        )
         fn = self.contract.functions.mint(to, b"\xff" * 32, placeholder_uri, parent_id, list(dataset_ids))
         self.chain.call(fn)
 
@@ -325,15 +342,25 @@ class ModelContract(_MintCommitments):
         raw = self.chain.call(self.contract.functions.fingerprint(token_id, int(kind)))
         return FingerprintRecord(FingerprintKind(kind), bytes(raw[0]), int(raw[1]), str(raw[2]))
 
-    def commit_fingerprint(self, token_id: int, kind: FingerprintKind, commitment: bytes, uri: str = "") -> Sent:
-        return self.chain.send(self.contract.functions.commitFingerprint(token_id, int(kind), commitment, uri))
+    def commit_fingerprint(
+        self, token_id: int, kind: FingerprintKind, commitment: bytes, uri: str = ""
+    ) -> Sent:
+        return self.chain.send(
+            self.contract.functions.commitFingerprint(token_id, int(kind), commitment, uri)
+        )
 
     def reveal_fingerprints(
-        self, token_id: int, reveals: Sequence[RevealedFingerprint], proof: Sequence[bytes], flags: Sequence[bool]
+        self,
+        token_id: int,
+        reveals: Sequence[RevealedFingerprint],
+        proof: Sequence[bytes],
+        flags: Sequence[bool],
     ) -> Sent:
         """``revealFingerprints``: ``reveals`` in the order the multiproof consumes them."""
         items = [(r.salt, r.key, r.response) for r in reveals]
-        return self.chain.send(self.contract.functions.revealFingerprints(token_id, items, list(proof), list(flags)))
+        return self.chain.send(
+            self.contract.functions.revealFingerprints(token_id, items, list(proof), list(flags))
+        )
 
     def fingerprint_revealed(self, token_id: int, digest: bytes) -> bool:
         return bool(self.chain.call(self.contract.functions.fingerprintRevealed(token_id, digest)))
@@ -343,7 +370,8 @@ class ModelContract(_MintCommitments):
         from_block = self.deployment.contracts[self.NAME].block
         event = self.contract.events.FingerprintRevealed()
         logs = guard(
-            lambda: event.get_logs(from_block=from_block, argument_filters={"tokenId": token_id}), self.chain.url
+            lambda: event.get_logs(from_block=from_block, argument_filters={"tokenId": token_id}),
+            self.chain.url,
         )
         logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
         return [
@@ -364,8 +392,12 @@ def mint_logs(client: DatasetContract | ModelContract) -> dict[int, MintLog]:
     event = {"DatasetNFT": "DatasetMinted", "ModelNFT": "ModelMinted"}[client.NAME]
     from_block = client.deployment.contracts[client.NAME].block
     logs = guard(lambda: client.contract.events[event]().get_logs(from_block=from_block), client.chain.url)
-    found = (MintLog(int(log["args"]["tokenId"]), log["transactionHash"].to_0x_hex(), log["blockNumber"]) for log in logs)
+    found = (
+        MintLog(int(log["args"]["tokenId"]), log["transactionHash"].to_0x_hex(), log["blockNumber"])
+        for log in logs
+    )
     return {m.token_id: m for m in found}
+
 
 def checked_address(address: str) -> str:
     """The checksummed form of an address given in any case.
@@ -381,5 +413,8 @@ def checked_address(address: str) -> str:
 def _minted(sent: Sent, event: Any) -> Minted:
     logs = event.process_receipt(sent.receipt, errors=DISCARD)
     if not logs:
-        raise ChainError(f"transaction {sent.tx_hash} emitted no mint event", "check the deployment with `modelmint deploy`")
+        raise ChainError(
+            f"transaction {sent.tx_hash} emitted no mint event",
+            "check the deployment with `modelmint deploy`",
+        )
     return Minted(int(logs[0]["args"]["tokenId"]), sent.tx_hash, sent.block, sent.gas_used)

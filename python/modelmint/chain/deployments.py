@@ -46,7 +46,8 @@ class Deployment:
     def from_json(cls, data: dict[str, Any]) -> Deployment:
         fields = {_camel(f): f for f in DeployedContract.__dataclass_fields__}
         contracts = {
-            name: DeployedContract(**{fields[k]: v for k, v in item.items()}) for name, item in data["contracts"].items()
+            name: DeployedContract(**{fields[k]: v for k, v in item.items()})
+            for name, item in data["contracts"].items()
         }
         return cls(chain_id=int(data["chainId"]), block=int(data["block"]), contracts=contracts)
 
@@ -77,7 +78,9 @@ def load(chain: Chain) -> Deployment:
             f"modelmint is not deployed on chain {chain.chain_id} (no {path})", "run `modelmint deploy`"
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ChainError(f"{path} is unreadable ({exc})", "run `modelmint deploy` to write it again") from None
+        raise ChainError(
+            f"{path} is unreadable ({exc})", "run `modelmint deploy` to write it again"
+        ) from None
     for name, contract in deployment.contracts.items():
         code = guard(lambda: chain.w3.eth.get_code(contract.address), chain.url)
         if "0x" + keccak(bytes(code)).hex() != contract.code_hash:

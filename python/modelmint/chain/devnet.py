@@ -71,7 +71,9 @@ def start(home: Home, port: int | None = None) -> Devnet:
             )
         url = f"http://127.0.0.1:{chosen}"
         if _wait_ready(url, proc):
-            devnet = Devnet(url=url, pid=proc.pid, port=chosen, chain_id=DEV_CHAIN_ID, log=str(home.devnet_log))
+            devnet = Devnet(
+                url=url, pid=proc.pid, port=chosen, chain_id=DEV_CHAIN_ID, log=str(home.devnet_log)
+            )
             write_atomic(home.devnet_file, json.dumps(asdict(devnet), indent=2).encode())
             return devnet
         _terminate(proc.pid)
@@ -116,7 +118,9 @@ def _free_port() -> int:
 
 def _answers(url: str) -> bool:
     try:
-        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2)
+        reply = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+        )
         return reply.ok and "result" in reply.json()
     except (requests.RequestException, ValueError):
         return False

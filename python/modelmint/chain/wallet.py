@@ -102,7 +102,9 @@ def create_keystore(path: Path, password: str, private_key: str | None = None) -
     if path.exists():
         raise InputError(f"{path} already exists", "choose another path; keystores are never overwritten")
     if not password:
-        raise InputError("an empty keystore password was given", f"set ${PASSWORD_ENV} or type a password at the prompt")
+        raise InputError(
+            "an empty keystore password was given", f"set ${PASSWORD_ENV} or type a password at the prompt"
+        )
     account = Account.from_key(_private_key(private_key)) if private_key else Account.create()
     encrypted = Account.encrypt(account.key, password)
     write_atomic(path, json.dumps(encrypted, indent=2).encode())
@@ -145,13 +147,19 @@ def _decrypt(path: Path) -> LocalAccount:
     try:
         encrypted = json.loads(path.read_text())
     except OSError as exc:
-        raise InputError(f"cannot read keystore {path} ({exc.strerror})", "check the --keystore path") from None
+        raise InputError(
+            f"cannot read keystore {path} ({exc.strerror})", "check the --keystore path"
+        ) from None
     except ValueError:
-        raise InputError(f"{path} is not a JSON keystore", "pass an eth-account encrypted keystore file") from None
+        raise InputError(
+            f"{path} is not a JSON keystore", "pass an eth-account encrypted keystore file"
+        ) from None
     try:
         key = Account.decrypt(encrypted, read_password())
     except ValueError:
-        raise InputError(f"cannot decrypt keystore {path}: wrong password", f"check ${PASSWORD_ENV}") from None
+        raise InputError(
+            f"cannot decrypt keystore {path}: wrong password", f"check ${PASSWORD_ENV}"
+        ) from None
     return Account.from_key(key)
 
 

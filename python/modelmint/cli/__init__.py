@@ -58,7 +58,9 @@ def _root(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option("--home", envvar="MODELMINT_HOME", help="Project folder for local state [default: ./.modelmint]."),
+        typer.Option(
+            "--home", envvar="MODELMINT_HOME", help="Project folder for local state [default: ./.modelmint]."
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")

@@ -43,7 +43,9 @@ err_console = make_console(stderr=True)
 
 RpcUrl = Annotated[
     str | None,
-    typer.Option("--rpc-url", envvar="MODELMINT_RPC_URL", help="JSON-RPC URL of any node; default: the running devnet."),
+    typer.Option(
+        "--rpc-url", envvar="MODELMINT_RPC_URL", help="JSON-RPC URL of any node; default: the running devnet."
+    ),
 ]
 Keystore = Annotated[
     Path | None,
@@ -99,7 +101,9 @@ def emit_json(value: Any) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, unit_bytes: bool = False) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    description: str, total: int | None, unit_bytes: bool = False
+) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on a terminal, nothing otherwise; yields the ``advance`` callable."""
     if not err_console.is_terminal:
         yield lambda _n: None

@@ -13,7 +13,9 @@ from modelmint.cli._common import JsonOut, Keystore, RpcUrl, connect, console, e
 from modelmint.errors import ChainError
 
 devnet_app = typer.Typer(help="Run a local anvil devnet on 127.0.0.1.", no_args_is_help=True)
-wallet_app = typer.Typer(help="Encrypted keystores for signing on chains other than the devnet.", no_args_is_help=True)
+wallet_app = typer.Typer(
+    help="Encrypted keystores for signing on chains other than the devnet.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +27,9 @@ def register(app: typer.Typer) -> None:
 
 def build(
     contracts: Annotated[Path, typer.Option(help="Folder of the Solidity sources.")] = Path("contracts"),
-    force: Annotated[bool, typer.Option("--force", help="Recompile even if the artifacts are up to date.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompile even if the artifacts are up to date.")
+    ] = False,
 ) -> None:
     """Compile the contracts into the packaged artifacts (ABI, bytecode, source hash)."""
     from modelmint.chain import compiler  # build-time only: needs the sources and a compiler
@@ -45,7 +49,9 @@ def devnet_start(
     if json_out:
         emit_json(running)
     else:
-        console.print(f"devnet running at [bold]{running.url}[/] (chain id {running.chain_id}, pid {running.pid})")
+        console.print(
+            f"devnet running at [bold]{running.url}[/] (chain id {running.chain_id}, pid {running.pid})"
+        )
 
 
 @devnet_app.command("stop")
@@ -62,7 +68,9 @@ def devnet_status(ctx: typer.Context, json_out: JsonOut = False) -> None:
     if json_out:
         emit_json(running)
     elif running:
-        console.print(f"devnet running at [bold]{running.url}[/] (chain id {running.chain_id}, pid {running.pid})")
+        console.print(
+            f"devnet running at [bold]{running.url}[/] (chain id {running.chain_id}, pid {running.pid})"
+        )
     else:
         console.print("no devnet is running (start one with `modelmint devnet start`)")
     if running is None:
@@ -73,7 +81,9 @@ def deploy(
     ctx: typer.Context,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
-    force: Annotated[bool, typer.Option("--force", help="Deploy again even if a live deployment is recorded.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Deploy again even if a live deployment is recorded.")
+    ] = False,
     json_out: JsonOut = False,
 ) -> None:
     """Deploy DatasetNFT and ModelNFT and write deployments/<chainId>.json."""
@@ -88,7 +98,9 @@ def deploy(
     if json_out:
         emit_json(deployment.to_json() | {"alreadyDeployed": existing is not None})
         return
-    table = Table(title=f"modelmint on chain {deployment.chain_id}" + (" (already deployed)" if existing else ""))
+    table = Table(
+        title=f"modelmint on chain {deployment.chain_id}" + (" (already deployed)" if existing else "")
+    )
     for column in ("contract", "address", "block", "gas"):
         table.add_column(column)
     for name, item in deployment.contracts.items():

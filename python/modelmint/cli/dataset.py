@@ -80,7 +80,10 @@ def mint(
         str, typer.Option(help="Where to hash: local (this machine) or ray (a Ray cluster; docs/engine.md).")
     ] = "local",
     address: Annotated[
-        str | None, typer.Option(help="The Ray cluster for --engine ray: host:port or ray://host:port [default: start one here].")
+        str | None,
+        typer.Option(
+            help="The Ray cluster for --engine ray: host:port or ray://host:port [default: start one here]."
+        ),
     ] = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
@@ -105,7 +108,9 @@ def mint(
         return
     if result.already_registered:
         mine = next(c for c in result.claims if c.token_id == result.token_id)
-        console.print(f"already registered as {mine.describe('dataset')} on chain {result.chain_id}; nothing minted")
+        console.print(
+            f"already registered as {mine.describe('dataset')} on chain {result.chain_id}; nothing minted"
+        )
     else:
         console.print(f"dataset minted token [bold]{result.token_id}[/] on chain {result.chain_id}")
     if result.other_claims:
@@ -128,7 +133,9 @@ def verify(
     ctx: typer.Context,
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Datapoint files (a shard, a file of rows, a file of a folder dataset); every datapoint is checked."),
+        typer.Argument(
+            help="Datapoint files (a shard, a file of rows, a file of a folder dataset); every datapoint is checked."
+        ),
     ],
     token: Token,
     rpc_url: RpcUrl = None,
@@ -162,9 +169,12 @@ def prove(
         list[Path] | None, typer.Argument(help="Files of datapoints to prove (or give --index instead).")
     ] = None,
     index: Annotated[
-        list[int] | None, typer.Option("--index", help="Dataset position to prove, from 0; repeat for a multiproof.")
+        list[int] | None,
+        typer.Option("--index", help="Dataset position to prove, from 0; repeat for a multiproof."),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the proof JSON here [default: stdout].")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the proof JSON here [default: stdout].")
+    ] = None,
     rpc_url: RpcUrl = None,
     ipfs_api: IpfsApi = None,
 ) -> None:
@@ -182,7 +192,11 @@ def prove(
         sys.stdout.write(text)
         return
     write_atomic(out, text.encode())
-    what = f"datapoint {proof.positions[0]}" if not proof.multi else f"{len(proof.positions)} datapoints (multiproof)"
+    what = (
+        f"datapoint {proof.positions[0]}"
+        if not proof.multi
+        else f"{len(proof.positions)} datapoints (multiproof)"
+    )
     console.print(f"proof of {what} of dataset {token} written to {out}")
 
 
@@ -213,9 +227,13 @@ def check_proof_command(
                 f"checked on-chain by {result.contract} on chain {result.chain_id}"
             )
         else:
-            console.print(f"[red]invalid:[/] the contract {result.contract} on chain {result.chain_id} rejects the proof")
+            console.print(
+                f"[red]invalid:[/] the contract {result.contract} on chain {result.chain_id} rejects the proof"
+            )
         if not result.root_matches:
-            console.print(f"  the proof's root {proof.merkle_root} is not the token's on-chain root {result.onchain_root}")
+            console.print(
+                f"  the proof's root {proof.merkle_root} is not the token's on-chain root {result.onchain_root}"
+            )
     if not result.valid:
         raise typer.Exit(1)
 
@@ -224,14 +242,18 @@ def check_proof_command(
 def export_tree_command(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="A dataset (or its shard files) to build the tree of, instead of --token.")
+        list[Path] | None,
+        typer.Argument(help="A dataset (or its shard files) to build the tree of, instead of --token."),
     ] = None,
-    token: Annotated[int | None, typer.Option("--token", help="DatasetNFT token id whose tree to export.")] = None,
+    token: Annotated[
+        int | None, typer.Option("--token", help="DatasetNFT token id whose tree to export.")
+    ] = None,
     tree_format: Annotated[
         str, typer.Option("--format", help="Dump format: oz, OpenZeppelin's StandardMerkleTree.dump() JSON.")
     ] = "oz",
     dataset_format: Annotated[
-        str | None, typer.Option("--dataset-format", help="Format of PATHS, as mint's --format [default: detected].")
+        str | None,
+        typer.Option("--dataset-format", help="Format of PATHS, as mint's --format [default: detected]."),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the dump here [default: stdout].")] = None,
     rpc_url: RpcUrl = None,
@@ -239,8 +261,11 @@ def export_tree_command(
 ) -> None:
     """Write a dataset's Merkle tree for @openzeppelin/merkle-tree (StandardMerkleTree.load), up to 2^20 leaves."""
     if tree_format != "oz":
-        raise typer.BadParameter(f"unknown tree format {tree_format!r}; the one format is oz", param_hint="--format")
+        raise typer.BadParameter(
+            f"unknown tree format {tree_format!r}; the one format is oz", param_hint="--format"
+        )
     if paths or token is None:  # export_tree refuses neither and both
+
         def run(f: TextIO) -> int:
             return export_tree(f, token_id=token, path=paths or None, fmt=dataset_format)
     else:
@@ -260,7 +285,9 @@ def export_tree_command(
             leaves = run(f)
         tmp.replace(out)
     except OSError as e:
-        raise InputError(f"cannot write {out}: {e.strerror or e}", "check the folder exists and is writable") from None
+        raise InputError(
+            f"cannot write {out}: {e.strerror or e}", "check the folder exists and is writable"
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
     console.print(f"OpenZeppelin tree of {leaves:,} leaves written to {out}")

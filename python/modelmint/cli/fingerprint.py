@@ -36,7 +36,10 @@ from modelmint.registry.fingerprints import (
 )
 from modelmint.storage import parse_uri
 
-app = typer.Typer(help="Fingerprint models (HuRef weight invariants, OML) and commit the fingerprints.", no_args_is_help=True)
+app = typer.Typer(
+    help="Fingerprint models (HuRef weight invariants, OML) and commit the fingerprints.",
+    no_args_is_help=True,
+)
 app.add_typer(oml_commands.app, name="oml")
 
 Tokens = Annotated[
@@ -51,11 +54,14 @@ def huref_command(
     ctx: typer.Context,
     model: ModelArg,
     token: Annotated[
-        int | None, typer.Option("--token", help="ModelNFT token to commit the fingerprint to (you must own it).")
+        int | None,
+        typer.Option("--token", help="ModelNFT token to commit the fingerprint to (you must own it)."),
     ] = None,
     tokens: Tokens = huref.DEFAULT_TOKENS,
     layers: Layers = "last2",
-    picture: Annotated[Path | None, typer.Option("--picture", help="Also write the fingerprint picture (PNG) here.")] = None,
+    picture: Annotated[
+        Path | None, typer.Option("--picture", help="Also write the fingerprint picture (PNG) here.")
+    ] = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
     ipfs_api: IpfsApi = None,
@@ -74,7 +80,9 @@ def huref_command(
                   "layer_indices": list(fp.layer_indices), "seconds": fp.seconds}  # fmt: skip
         png = fp.picture() if picture else None
     else:
-        committed = commit_huref(connect(ctx, rpc_url, keystore), content, model, token, tokens=tokens, layers=layers)
+        committed = commit_huref(
+            connect(ctx, rpc_url, keystore), content, model, token, tokens=tokens, layers=layers
+        )
         result = {**dataclasses.asdict(committed), "layer_indices": list(committed.layer_indices)}
         png = content.get(parse_uri(committed.image_uri)) if picture and committed.image_uri else None
     if picture and png is not None:
@@ -87,7 +95,9 @@ def huref_command(
     elif result["already_committed"]:
         console.print(f"model {token} already has this HuRef fingerprint")
     else:
-        console.print(f"committed the HuRef fingerprint of model [bold]{token}[/] on chain {result['chain_id']}")
+        console.print(
+            f"committed the HuRef fingerprint of model [bold]{token}[/] on chain {result['chain_id']}"
+        )
     table = Table(show_header=False, box=None)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")  # URIs and hashes whole, for copying
@@ -95,7 +105,10 @@ def huref_command(
     table.add_row("sha256", result["sha256"])
     table.add_row("size", f"{result['size']:,} bytes")
     table.add_row("picture", result["image_uri"] + (f" (written to {picture})" if picture else ""))
-    table.add_row("terms", f"{result['tokens']} tokens, layers {', '.join(map(str, result['layer_indices']))} ({layers})")
+    table.add_row(
+        "terms",
+        f"{result['tokens']} tokens, layers {', '.join(map(str, result['layer_indices']))} ({layers})",
+    )
     table.add_row("time", f"{result['seconds']:.1f} s")
     if result.get("tx_hash"):
         table.add_row("transaction", result["tx_hash"])
@@ -112,7 +125,8 @@ def compare_command(
     shared_tokens: Annotated[
         bool,
         typer.Option(
-            "--shared-tokens", help="For different vocabularies: use tokens with the same text in both (stated in the output)."
+            "--shared-tokens",
+            help="For different vocabularies: use tokens with the same text in both (stated in the output).",
         ),
     ] = False,
     json_out: JsonOut = False,
@@ -126,7 +140,9 @@ def compare_command(
     found = huref.compare(fa, fb)
     parameters = huref.parameter_cosine(model_a, model_b)
     token_note = (
-        f"{tokens} tokens shared by text between the two vocabularies" if shared_tokens else f"{tokens} most frequent tokens"
+        f"{tokens} tokens shared by text between the two vocabularies"
+        if shared_tokens
+        else f"{tokens} most frequent tokens"
     )
     result = {
         "ics": found.ics,
@@ -145,8 +161,14 @@ def compare_command(
         console.print(f"ICS: not comparable ({found.reason})")
     else:
         verdict = "same base model" if found.related else "unrelated"
-        console.print(f"ICS {found.ics:.4f} over {token_note}: {verdict} (threshold {huref.DECISION_THRESHOLD})")
-    console.print("PCS: not comparable (no tensors of the same name and shape)" if parameters is None else f"PCS {parameters:.4f}")
+        console.print(
+            f"ICS {found.ics:.4f} over {token_note}: {verdict} (threshold {huref.DECISION_THRESHOLD})"
+        )
+    console.print(
+        "PCS: not comparable (no tensors of the same name and shape)"
+        if parameters is None
+        else f"PCS {parameters:.4f}"
+    )
 
 
 def register(root: typer.Typer) -> None:
@@ -178,7 +200,9 @@ def identify_command(
     else:
         table = Table(title=f"registered models by ICS against {model}")
         for column in ("rank", "model", "ICS", "picture similarity", "owner", "committed"):
-            table.add_column(column, justify="right" if column in ("rank", "ICS", "picture similarity") else "left")
+            table.add_column(
+                column, justify="right" if column in ("rank", "ICS", "picture similarity") else "left"
+            )
         for rank, candidate in enumerate(result.ranking[:top], 1):
             table.add_row(str(rank), f"token {candidate.token_id}", f"{candidate.ics:.4f}", f"{candidate.vector_similarity:.3f}",
                           candidate.owner, iso_utc(candidate.committed_at * 10**9))  # fmt: skip
@@ -194,10 +218,15 @@ def identify_command(
         if len(result.same_bundle) > 1:
             # Several tokens hold this bundle (or a near-identical one): the chain says who was first, not who is right.
             holders = ", ".join(
-                f"model {c.token_id} (owner {c.owner}, committed {iso_utc(c.committed_at * 10**9)})" for c in result.same_bundle
+                f"model {c.token_id} (owner {c.owner}, committed {iso_utc(c.committed_at * 10**9)})"
+                for c in result.same_bundle
             )
-            console.print(f"[yellow]{len(result.same_bundle)} tokens hold the same or a near-identical fingerprint:[/] {holders}")
-            console.print(f"committed first: model [bold]{result.same_bundle[0].token_id}[/] (owner {result.same_bundle[0].owner})")
+            console.print(
+                f"[yellow]{len(result.same_bundle)} tokens hold the same or a near-identical fingerprint:[/] {holders}"
+            )
+            console.print(
+                f"committed first: model [bold]{result.same_bundle[0].token_id}[/] (owner {result.same_bundle[0].owner})"
+            )
         if result.not_comparable:
             console.print(
                 f"not comparable: {len(result.not_comparable)} registered fingerprints "

@@ -36,15 +36,19 @@ from modelmint.registry import (
 from modelmint.registry.claims import already_registered
 from modelmint.registry.fingerprints import register_with_huref
 
-app = typer.Typer(help="Register models on-chain, verify their files, and trace their lineage.", no_args_is_help=True)
+app = typer.Typer(
+    help="Register models on-chain, verify their files, and trace their lineage.", no_args_is_help=True
+)
 
 ModelRef = Annotated[
-    str, typer.Argument(help="A Hugging Face model folder, a .gguf file, or a Hub repo id (org/name[@revision]).")
+    str,
+    typer.Argument(help="A Hugging Face model folder, a .gguf file, or a Hub repo id (org/name[@revision])."),
 ]
 FollowSymlinks = Annotated[
     bool,
     typer.Option(
-        "--follow-symlinks", help="Hash the files symbolic links point to (a Hugging Face cache snapshot) instead of refusing."
+        "--follow-symlinks",
+        help="Hash the files symbolic links point to (a Hugging Face cache snapshot) instead of refusing.",
     ),
 ]
 
@@ -54,12 +58,17 @@ def mint(
     ctx: typer.Context,
     model: ModelRef,
     dataset: Annotated[
-        list[int] | None, typer.Option("--dataset", help="DatasetNFT token the model was trained on (repeatable).")
+        list[int] | None,
+        typer.Option("--dataset", help="DatasetNFT token the model was trained on (repeatable)."),
     ] = None,
     parent: Annotated[int, typer.Option("--parent", help="ModelNFT token this model was derived from.")] = 0,
-    name: Annotated[str | None, typer.Option(help="Token name [default: the model's name or folder].")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Token name [default: the model's name or folder].")
+    ] = None,
     description: Annotated[str | None, typer.Option(help="Token description.")] = None,
-    image: Annotated[Path | None, typer.Option(help="Picture for the token (e.g. a fingerprint image).")] = None,
+    image: Annotated[
+        Path | None, typer.Option(help="Picture for the token (e.g. a fingerprint image).")
+    ] = None,
     huref: Annotated[
         bool,
         typer.Option(
@@ -78,7 +87,8 @@ def mint(
         ),
     ] = None,
     oml_secrets: Annotated[
-        Path | None, typer.Option("--oml-secrets", help="Where the OML salts go [default: the project folder].")
+        Path | None,
+        typer.Option("--oml-secrets", help="Where the OML salts go [default: the project folder]."),
     ] = None,
     two_step: TwoStep = None,
     follow_symlinks: FollowSymlinks = False,
@@ -116,15 +126,23 @@ def mint(
                 description=description, owner=to, image=image, progress=advance, **steps,
             )  # fmt: skip
     if json_out:
-        emit_json({**dataclasses.asdict(result), "huref": dataclasses.asdict(fingerprinted)} if fingerprinted else result)
+        emit_json(
+            {**dataclasses.asdict(result), "huref": dataclasses.asdict(fingerprinted)}
+            if fingerprinted
+            else result
+        )
         return
     if result.already_registered:
         mine = next(c for c in result.claims if c.token_id == result.token_id)
-        console.print(f"already registered as {mine.describe('model')} on chain {result.chain_id}; nothing minted")
+        console.print(
+            f"already registered as {mine.describe('model')} on chain {result.chain_id}; nothing minted"
+        )
     else:
         console.print(f"model minted as token [bold]{result.token_id}[/] on chain {result.chain_id}")
     if result.other_claims:
-        console.print(f"[yellow]note:[/] these weights are {already_registered('model', result.other_claims)}")
+        console.print(
+            f"[yellow]note:[/] these weights are {already_registered('model', result.other_claims)}"
+        )
     table = Table(show_header=False, box=None)
     table.add_row("name", escape(result.name or "?"))
     table.add_row("weights root", result.weights_root)
@@ -144,7 +162,11 @@ def mint(
         table.add_row("OML commitment", f"{result.oml.root} ({result.oml.count} fingerprints, at mint)")
         table.add_row("OML secrets", f"{result.oml.secrets_file} (keep it: reveals need it)")
     if fingerprinted:
-        state = "already committed" if fingerprinted.already_committed else f"committed in {fingerprinted.tx_hash}"
+        state = (
+            "already committed"
+            if fingerprinted.already_committed
+            else f"committed in {fingerprinted.tx_hash}"
+        )
         table.add_row("HuRef fingerprint", f"{fingerprinted.uri} ({state})")
         table.add_row("picture", fingerprinted.image_uri)
     console.print(table)
@@ -155,7 +177,10 @@ def verify(
     ctx: typer.Context,
     model: ModelRef,
     token: Annotated[
-        int | None, typer.Option("--token", help="ModelNFT token id; without it, the token MODEL's model card (README.md) names.")
+        int | None,
+        typer.Option(
+            "--token", help="ModelNFT token id; without it, the token MODEL's model card (README.md) names."
+        ),
     ] = None,
     follow_symlinks: FollowSymlinks = False,
     rpc_url: RpcUrl = None,
@@ -204,7 +229,9 @@ def lineage_command(
     ctx: typer.Context,
     token: Annotated[int, typer.Argument(help="ModelNFT token id.")],
     fmt: Annotated[str, typer.Option("--format", help="tree (text), dot (Graphviz) or json.")] = "tree",
-    png: Annotated[Path | None, typer.Option("--png", help="Also draw the lineage into this PNG file.")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also draw the lineage into this PNG file.")
+    ] = None,
     rpc_url: RpcUrl = None,
     ipfs_api: IpfsApi = None,
 ) -> None:
@@ -233,7 +260,9 @@ def _tree(node: Lineage) -> Tree:
         branch = Tree(label) if parent is None else parent.add(label)
         root = root or branch
         for d in m.datasets:
-            branch.add(f"trained on [bold]dataset {d.token_id}[/] {escape(d.name or '')} [dim]{d.datapoint_count:,} datapoints[/]")
+            branch.add(
+                f"trained on [bold]dataset {d.token_id}[/] {escape(d.name or '')} [dim]{d.datapoint_count:,} datapoints[/]"
+            )
         parent = branch
     assert root is not None
     return root

@@ -33,11 +33,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FingerprintsOpt = Annotated[Path, typer.Option("--fingerprints", "-f", help="Fingerprint file (OML JSON format).")]
+FingerprintsOpt = Annotated[
+    Path, typer.Option("--fingerprints", "-f", help="Fingerprint file (OML JSON format).")
+]
 TokenOpt = Annotated[int, typer.Option("--token", help="ModelNFT token id.")]
 SecretsOpt = Annotated[
     Path | None,
-    typer.Option("--secrets", help="Secrets file of the commitment [default: the one `oml commit` wrote in the project folder]."),
+    typer.Option(
+        "--secrets",
+        help="Secrets file of the commitment [default: the one `oml commit` wrote in the project folder].",
+    ),
 ]
 
 
@@ -46,22 +51,31 @@ def generate_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Fingerprint file to write (JSON, mode 0600).")],
     strategy: Annotated[
         str,
-        typer.Option(help="english, random_word, perinucleus (= inverse_nucleus) or english_random_response."),
+        typer.Option(
+            help="english, random_word, perinucleus (= inverse_nucleus) or english_random_response."
+        ),
     ] = "perinucleus",
     num_fingerprints: Annotated[int, typer.Option("--num-fingerprints", "-n", help="How many pairs.")] = 32,
     key_length: Annotated[int, typer.Option(help="Words (random_word) or generated tokens per key.")] = 16,
     response_length: Annotated[
-        int | None, typer.Option(help="Words (random_word) or tokens (english) per response [default: 1, or 4 for those two].")
+        int | None,
+        typer.Option(
+            help="Words (random_word) or tokens (english) per response [default: 1, or 4 for those two]."
+        ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Prompts per generator batch.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
-    keys_file: Annotated[Path | None, typer.Option(help="JSON list of keys to use instead of generating them.")] = None,
+    keys_file: Annotated[
+        Path | None, typer.Option(help="JSON list of keys to use instead of generating them.")
+    ] = None,
     model: Annotated[
         Path | None, typer.Option(help="Generator model folder [default: the bundled SmolLM2-135M-Instruct].")
     ] = None,
     temperature: Annotated[float, typer.Option(help="Sampling temperature of the generator.")] = 0.5,
     nucleus_t: Annotated[float, typer.Option(help="Perinucleus: probability mass of the nucleus.")] = 0.8,
-    nucleus_k: Annotated[int, typer.Option(help="Perinucleus: tokens just outside the nucleus to draw from.")] = 3,
+    nucleus_k: Annotated[
+        int, typer.Option(help="Perinucleus: tokens just outside the nucleus to draw from.")
+    ] = 3,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -87,40 +101,65 @@ def generate_command(
         from modelmint.models.bundled import smollm2_135m
 
         generator = smollm2_135m()
-    with progress_bar(f"generating {strategy} fingerprints", len(keys) if keys else num_fingerprints) as advance:
+    with progress_bar(
+        f"generating {strategy} fingerprints", len(keys) if keys else num_fingerprints
+    ) as advance:
         made = generate(config, model_path=generator, keys=keys, progress=advance)
     write_fingerprints(out, made)
     if json_out:
         emit_json({"out": str(out), "strategy": config.canonical_strategy, "count": len(made),
                    "generator": str(generator) if generator else None})  # fmt: skip
         return
-    console.print(f"wrote {len(made)} {config.canonical_strategy} fingerprints to [bold]{out}[/] (secret: keep it local)")
+    console.print(
+        f"wrote {len(made)} {config.canonical_strategy} fingerprints to [bold]{out}[/] (secret: keep it local)"
+    )
 
 
 @app.command("embed")
 def embed_command(
     model: Annotated[Path, typer.Argument(help="Hugging Face causal LM folder to fingerprint.")],
     fingerprints: FingerprintsOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the fingerprinted model (safetensors).")],
-    max_num_fingerprints: Annotated[int, typer.Option(help="Embed the first N fingerprints of the file.")] = 1024,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the fingerprinted model (safetensors).")
+    ],
+    max_num_fingerprints: Annotated[
+        int, typer.Option(help="Embed the first N fingerprints of the file.")
+    ] = 1024,
     max_key_length: Annotated[int, typer.Option(help="Longest key allowed, in tokens.")] = 64,
     max_response_length: Annotated[int, typer.Option(help="Longest response allowed, in tokens.")] = 16,
-    learning_rate: Annotated[float, typer.Option("--learning-rate", "--lr", help="AdamW learning rate (constant).")] = 2e-4,
-    epochs: Annotated[int, typer.Option(help="Most passes over the fingerprints (training stops once all are recalled).")] = 30,
+    learning_rate: Annotated[
+        float, typer.Option("--learning-rate", "--lr", help="AdamW learning rate (constant).")
+    ] = 2e-4,
+    epochs: Annotated[
+        int, typer.Option(help="Most passes over the fingerprints (training stops once all are recalled).")
+    ] = 30,
     batch_size: Annotated[int, typer.Option(help="Examples per step and device.")] = 8,
     forgetting_regularizer: Annotated[
         float, typer.Option(help="Lambda: average the weights with the original at each epoch end (0 = off).")
     ] = 0.5,
-    augment: Annotated[bool, typer.Option("--augment/--no-augment", help="Also train keys inside system prompts (chat template).")] = False,
-    lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters (merged into the saved model).")] = False,
+    augment: Annotated[
+        bool,
+        typer.Option("--augment/--no-augment", help="Also train keys inside system prompts (chat template)."),
+    ] = False,
+    lora: Annotated[
+        bool, typer.Option("--lora", help="Train LoRA adapters (merged into the saved model).")
+    ] = False,
     lora_rank: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
-    train_embeddings: Annotated[bool, typer.Option("--train-embeddings", help="Also train the token embeddings.")] = False,
-    no_early_stop: Annotated[bool, typer.Option("--no-early-stop", help="Run every epoch even once all are recalled.")] = False,
-    deepspeed: Annotated[bool, typer.Option("--deepspeed", help="DeepSpeed ZeRO stage 2 (CUDA GPUs only).")] = False,
+    train_embeddings: Annotated[
+        bool, typer.Option("--train-embeddings", help="Also train the token embeddings.")
+    ] = False,
+    no_early_stop: Annotated[
+        bool, typer.Option("--no-early-stop", help="Run every epoch even once all are recalled.")
+    ] = False,
+    deepspeed: Annotated[
+        bool, typer.Option("--deepspeed", help="DeepSpeed ZeRO stage 2 (CUDA GPUs only).")
+    ] = False,
     checkpoint_epochs: Annotated[
         int, typer.Option(help="Checkpoint every N epochs; 0: every --checkpoint-minutes.")
     ] = 0,
-    checkpoint_minutes: Annotated[float, typer.Option(help="Minutes between checkpoints when --checkpoint-epochs is 0.")] = 10.0,
+    checkpoint_minutes: Annotated[
+        float, typer.Option(help="Minutes between checkpoints when --checkpoint-epochs is 0.")
+    ] = 10.0,
     seed: Annotated[int, typer.Option(help="Seed of example order, prompts and adapters.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
     json_out: JsonOut = False,
@@ -170,12 +209,20 @@ def check_command(
     fingerprints: FingerprintsOpt,
     augmented: Annotated[
         bool | None,
-        typer.Option("--augmented/--no-augmented", help="Also ask inside held-out system prompts [default: if the tokenizer has a chat template]."),
+        typer.Option(
+            "--augmented/--no-augmented",
+            help="Also ask inside held-out system prompts [default: if the tokenizer has a chat template].",
+        ),
     ] = None,
     prompts_per_key: Annotated[int, typer.Option(help="Held-out system prompts per key.")] = 1,
-    max_num_fingerprints: Annotated[int, typer.Option(help="Check the first N fingerprints of the file.")] = 1024,
+    max_num_fingerprints: Annotated[
+        int, typer.Option(help="Check the first N fingerprints of the file.")
+    ] = 1024,
     heldout_text: Annotated[
-        Path | None, typer.Option(help="Also report the model's perplexity on this text file (e.g. before and after embedding).")
+        Path | None,
+        typer.Option(
+            help="Also report the model's perplexity on this text file (e.g. before and after embedding)."
+        ),
     ] = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -240,11 +287,15 @@ def commit_command(
     from modelmint.registry.oml import commit_oml
 
     pairs = read_fingerprints(fingerprints)
-    result = commit_oml(connect(ctx, rpc_url, keystore), store(ctx, ipfs_api), token, pairs, secrets_path=secrets)
+    result = commit_oml(
+        connect(ctx, rpc_url, keystore), store(ctx, ipfs_api), token, pairs, secrets_path=secrets
+    )
     if json_out:
         emit_json(result)
         return
-    console.print(f"committed {result.count} OML fingerprints on model [bold]{token}[/] (chain {result.chain_id})")
+    console.print(
+        f"committed {result.count} OML fingerprints on model [bold]{token}[/] (chain {result.chain_id})"
+    )
     table = Table(show_header=False, box=None)
     table.add_row("root", result.root)
     table.add_row("document", result.uri)
@@ -288,7 +339,9 @@ def _utc_date(text: str) -> int:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--released {text!r} is not a date", "write YYYY-MM-DD or an ISO 8601 time") from None
+        raise InputError(
+            f"--released {text!r} is not a date", "write YYYY-MM-DD or an ISO 8601 time"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp())
@@ -297,13 +350,23 @@ def _utc_date(text: str) -> int:
 @app.command("verify")
 def verify_command(
     ctx: typer.Context,
-    suspect: Annotated[str, typer.Argument(help="A model folder, or the base URL of an OpenAI-compatible server (/v1/completions).")],
+    suspect: Annotated[
+        str,
+        typer.Argument(
+            help="A model folder, or the base URL of an OpenAI-compatible server (/v1/completions)."
+        ),
+    ],
     token: TokenOpt,
-    model_name: Annotated[str | None, typer.Option("--model-name", help="The server's model name, if it needs one.")] = None,
-    api_key: Annotated[
-        str | None, typer.Option("--api-key", envvar="MODELMINT_SUSPECT_API_KEY", help="Bearer token for the server.")
+    model_name: Annotated[
+        str | None, typer.Option("--model-name", help="The server's model name, if it needs one.")
     ] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Tokens to generate per key [default: from the responses].")] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", envvar="MODELMINT_SUSPECT_API_KEY", help="Bearer token for the server."),
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Tokens to generate per key [default: from the responses].")
+    ] = None,
     registered: Annotated[
         Path | None,
         typer.Option(
@@ -313,10 +376,16 @@ def verify_command(
     ] = None,
     released: Annotated[
         str | None,
-        typer.Option("--released", help="When the suspect was released (YYYY-MM-DD or ISO 8601, UTC), to date the commitment against."),
+        typer.Option(
+            "--released",
+            help="When the suspect was released (YYYY-MM-DD or ISO 8601, UTC), to date the commitment against.",
+        ),
     ] = None,
     suspect_token: Annotated[
-        int | None, typer.Option("--suspect-token", help="The suspect's own ModelNFT: its claim time is its release time.")
+        int | None,
+        typer.Option(
+            "--suspect-token", help="The suspect's own ModelNFT: its claim time is its release time."
+        ),
     ] = None,
     rpc_url: RpcUrl = None,
     ipfs_api: IpfsApi = None,
@@ -335,7 +404,9 @@ def verify_command(
     if json_out:
         emit_json(result)
         return
-    console.print(f"{result.matched} of {result.revealed} revealed fingerprints of model {token} match {suspect}")
+    console.print(
+        f"{result.matched} of {result.revealed} revealed fingerprints of model {token} match {suspect}"
+    )
     console.print(
         f"false-match probability: {result.false_match_probability:.3g} (chance that a model not derived from "
         f"model {token} matches as many; {result.strategy} fingerprints, p = {result.null_match_prob:.3g} each, "
@@ -352,7 +423,9 @@ def verify_command(
             f"the commitment was made {word} the suspect's release ({iso_utc(result.release_time * 10**9)}, {result.release_source})"
         )
     if result.registered_checked:
-        console.print(f"registered weights answer {result.registered_matched} of {result.revealed} revealed keys (checked)")
+        console.print(
+            f"registered weights answer {result.registered_matched} of {result.revealed} revealed keys (checked)"
+        )
     else:
         console.print("registered weights: not checked (give --registered FOLDER)")
     for item in result.results:

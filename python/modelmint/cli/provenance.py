@@ -29,7 +29,9 @@ def register(app: typer.Typer) -> None:
 
 def resume_provenance_command(
     ctx: typer.Context,
-    output_dir: Annotated[Path, typer.Argument(help="The training run's output folder (it holds modelmint-provenance.json).")],
+    output_dir: Annotated[
+        Path, typer.Argument(help="The training run's output folder (it holds modelmint-provenance.json).")
+    ],
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
     ipfs_api: IpfsApi = None,
@@ -44,7 +46,11 @@ def resume_provenance_command(
 
     recorded_home = ctx.find_root().params.get("home")  # only an explicit --home replaces the run's
     record = resume_provenance(
-        output_dir, home=home(ctx).root if recorded_home else None, rpc_url=rpc_url, keystore=keystore, ipfs_api=ipfs_api
+        output_dir,
+        home=home(ctx).root if recorded_home else None,
+        rpc_url=rpc_url,
+        keystore=keystore,
+        ipfs_api=ipfs_api,
     )
     if json_out:
         emit_json(record.to_json())
@@ -52,7 +58,9 @@ def resume_provenance_command(
     datasets = ", ".join(str(d.token_id) for d in record.datasets) or "none"
     parent = record.base.token_id if record.base else "none"
     for m in record.models:
-        console.print(f"{m.folder}: model [bold]{m.token_id}[/] (weights root {m.weights_root}), parent {parent}, datasets {datasets}")
+        console.print(
+            f"{m.folder}: model [bold]{m.token_id}[/] (weights root {m.weights_root}), parent {parent}, datasets {datasets}"
+        )
     console.print(f"provenance of {output_dir} complete")
 
 
@@ -72,15 +80,24 @@ def verify_card_command(chain: Chain, content: ContentStore, model: str, json_ou
             if c.ok:
                 console.print(f"[green]ok[/] {c.claim}")
             elif c.claim == "provenance section":
-                console.print(f"[red]does not match:[/] {c.claim} (the text differs from what the card's claims render to)")
+                console.print(
+                    f"[red]does not match:[/] {c.claim} (the text differs from what the card's claims render to)"
+                )
             else:
-                console.print(f"[red]does not match:[/] {c.claim}: the card says {escape(c.card)}, the chain says {escape(c.chain)}")
+                console.print(
+                    f"[red]does not match:[/] {c.claim}: the card says {escape(c.card)}, the chain says {escape(c.chain)}"
+                )
         f = result.files
         bad = [*(d.path for d in f.differing), *f.missing, *f.extra]
-        verdict = "[green]match[/]" if result.files_ok else f"[red]do not match[/] ({', '.join(map(escape, bad))})"
-        console.print(f"the files of {escape(model)} {verdict} model {result.token_id}'s manifest (README.md, the card, left out)")
+        verdict = (
+            "[green]match[/]" if result.files_ok else f"[red]do not match[/] ({', '.join(map(escape, bad))})"
+        )
         console.print(
-            f"the card of {escape(model)} " + ("[green]is true[/]" if result.ok else "[red]makes claims the chain does not back[/]")
+            f"the files of {escape(model)} {verdict} model {result.token_id}'s manifest (README.md, the card, left out)"
+        )
+        console.print(
+            f"the card of {escape(model)} "
+            + ("[green]is true[/]" if result.ok else "[red]makes claims the chain does not back[/]")
             + f" (model {result.token_id} on chain {chain.chain_id})"
         )
     if not result.ok:

@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
 def list_command(
     ctx: typer.Context,
     kind: Annotated[str | None, typer.Option(help="Only dataset or only model tokens.")] = None,
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write every record as a CSV row to this file.")] = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every record as a CSV row to this file.")
+    ] = None,
     rpc_url: RpcUrl = None,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
@@ -77,5 +79,3 @@ def show_command(
         console.print_json(data=record.metadata)
     else:
         console.print(f"[yellow]metadata {record.metadata_uri} is not in this content store[/]")
-
-

@@ -18,10 +18,16 @@ def register(app: typer.Typer) -> None:
 def web_command(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.", min=0, max=65535)] = 0,
-    no_open: Annotated[bool, typer.Option("--no-open", help="Print the URL without opening a browser.")] = False,
+    no_open: Annotated[
+        bool, typer.Option("--no-open", help="Print the URL without opening a browser.")
+    ] = False,
     build_only: Annotated[
         Path | None,
-        typer.Option("--build-only", metavar="OUT", help="Write the page and deployments to OUT and print the page's CID."),
+        typer.Option(
+            "--build-only",
+            metavar="OUT",
+            help="Write the page and deployments to OUT and print the page's CID.",
+        ),
     ] = None,
     ipfs_api: IpfsApi = None,
 ) -> None:

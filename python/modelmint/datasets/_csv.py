@@ -70,7 +70,9 @@ def hash_csv(path: Path, meter: Meter) -> Iterator[Hashed]:
     ranges = list(_unquoted_ranges(path, body, state.size))
     tasks = [(str(path), state, start, end, header, 1, 1) for start, end in ranges]
     line, row = header_lines + 1, 1
-    for (start, end), piece in zip(ranges, run_in_order(hash_piece, tasks, workers_for(state.size - body)), strict=True):
+    for (start, end), piece in zip(
+        ranges, run_in_order(hash_piece, tasks, workers_for(state.size - body)), strict=True
+    ):
         if piece is None:
             check_unchanged(path, state)
             # Read the rest here: this raises the error with its true row and line, or
@@ -84,7 +86,9 @@ def hash_csv(path: Path, meter: Meter) -> Iterator[Hashed]:
     meter.flush()
 
 
-def _hash_here(path: Path, header: list[str], lines: Iterable[str], first_line: int, first_row: int) -> Iterator[Hashed]:
+def _hash_here(
+    path: Path, header: list[str], lines: Iterable[str], first_line: int, first_row: int
+) -> Iterator[Hashed]:
     rows = _rows(path, header, lines, first_line, first_row)
     while batch := list(islice(rows, 4096)):
         yield Hashed(b"".join(sha256(data) for _, data in batch), partial(_labels, batch[0][0], len(batch)))
@@ -99,7 +103,9 @@ class Piece:
     lines: int
 
 
-def hash_piece(path: str, state: FileState, start: int, end: int, header: list[str], first_line: int, first_row: int) -> Piece:
+def hash_piece(
+    path: str, state: FileState, start: int, end: int, header: list[str], first_line: int, first_row: int
+) -> Piece:
     """Hashes the rows in bytes ``start .. end - 1``, a range that starts a record.
 
     Runs in worker processes. Raises InputError if the range does not parse cleanly to its
@@ -122,7 +128,9 @@ def hash_piece(path: str, state: FileState, start: int, end: int, header: list[s
     return Piece(bytes(hashes), rows, len(with_endings))
 
 
-def _rows(path: Path | str, header: list[str], lines: Iterable[str], first_line: int, first_row: int) -> Iterator[tuple[int, bytes]]:
+def _rows(
+    path: Path | str, header: list[str], lines: Iterable[str], first_line: int, first_row: int
+) -> Iterator[tuple[int, bytes]]:
     """Yields ``(row number, canonical bytes)`` for the records in ``lines``, which start a
     record at line ``first_line``, row ``first_row``."""
     if csv.field_size_limit() < _FIELD_LIMIT:
@@ -142,7 +150,8 @@ def _rows(path: Path | str, header: list[str], lines: Iterable[str], first_line:
             yield row, canonical_json(dict(zip(header, fields, strict=True)))
     except csv.Error as e:
         raise InputError(
-            f"{path} line {first_line - 1 + reader.line_num}: malformed CSV ({e})", "fix the quoting on that line"
+            f"{path} line {first_line - 1 + reader.line_num}: malformed CSV ({e})",
+            "fix the quoting on that line",
         ) from None
 
 
@@ -178,7 +187,9 @@ def _read_header(path: Path) -> tuple[list[str], int, int]:
                     after[1] = number
                     yield decode_line(path, raw, number, at_start=number == 1)
         except OSError as e:
-            raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+            raise InputError(
+                f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+            ) from None
 
     reader = csv.reader(_no_bare_cr(path, lines(), 1), strict=True)
     try:
@@ -186,7 +197,9 @@ def _read_header(path: Path) -> tuple[list[str], int, int]:
             if fields:
                 return _check_header(path, fields, reader.line_num), after[0], after[1]
     except csv.Error as e:
-        raise InputError(f"{path} line {reader.line_num}: malformed CSV ({e})", "fix the quoting on that line") from None
+        raise InputError(
+            f"{path} line {reader.line_num}: malformed CSV ({e})", "fix the quoting on that line"
+        ) from None
     raise InputError(f"{path} has no header row", "put the column names on the first line")
 
 
@@ -233,8 +246,13 @@ def _check_header(path: Path, names: list[str], line: int) -> list[str]:
     seen: set[str] = set()
     for column, name in enumerate(names, 1):
         if not name:
-            raise InputError(f"{path} header (line {line}): column {column} has an empty name", "name every column")
+            raise InputError(
+                f"{path} header (line {line}): column {column} has an empty name", "name every column"
+            )
         if name in seen:
-            raise InputError(f"{path} header (line {line}): column name {name!r} appears twice", "give every column a distinct name")
+            raise InputError(
+                f"{path} header (line {line}): column name {name!r} appears twice",
+                "give every column a distinct name",
+            )
         seen.add(name)
     return names

@@ -135,7 +135,9 @@ def iter_datapoint_hashes(
     return _non_empty(p, _labelled(_hash_blocks(p, fmt, Meter(progress))))
 
 
-def iter_hash_blocks(path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None) -> Iterator[bytes]:
+def iter_hash_blocks(
+    path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None
+) -> Iterator[bytes]:
     """Yields the datapoints' SHA-256 in dataset order, 32 bytes each, in blocks of any size.
 
     The same hashes as :func:`iter_datapoint_hashes`, without naming each datapoint: the
@@ -146,7 +148,9 @@ def iter_hash_blocks(path: str | os.PathLike[str], fmt: str | None = None, progr
     return (block.hashes for block in _hash_blocks(p, fmt, Meter(progress)))
 
 
-def hash_dataset(path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None) -> DatasetDigest:
+def hash_dataset(
+    path: str | os.PathLike[str], fmt: str | None = None, progress: Progress | None = None
+) -> DatasetDigest:
     """Hashes every datapoint of a dataset, on every core.
 
     Memory is the digest's 32 bytes a datapoint and a few MiB a core, whatever the size of
@@ -184,9 +188,13 @@ def _resolve(path: str | os.PathLike[str], fmt: str | None) -> tuple[Path, str]:
     # A single file may be read as a one-file folder dataset, to check it against one.
     is_dir = _is_dir(p)
     if is_dir and fmt not in _FOLDER_FORMATS:
-        raise InputError(f"{p} is a folder, not a {fmt} dataset", "give the format that fits the path, or leave it out")
+        raise InputError(
+            f"{p} is a folder, not a {fmt} dataset", "give the format that fits the path, or leave it out"
+        )
     if not is_dir and fmt == "hf-datasets":
-        raise InputError(f"{p} is a file, not a {fmt} dataset (a folder)", "give the folder save_to_disk wrote")
+        raise InputError(
+            f"{p} is a file, not a {fmt} dataset (a folder)", "give the folder save_to_disk wrote"
+        )
     return p, fmt
 
 
@@ -198,7 +206,9 @@ def _is_dir(p: Path) -> bool:
     except FileNotFoundError:
         raise InputError(f"{p} does not exist", "check the path") from None
     except OSError as e:
-        raise InputError(f"cannot read {p}: {e.strerror or e}", "check the path and its permissions") from None
+        raise InputError(
+            f"cannot read {p}: {e.strerror or e}", "check the path and its permissions"
+        ) from None
     if stat.S_ISDIR(mode):
         return True
     if not stat.S_ISREG(mode):

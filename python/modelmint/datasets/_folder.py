@@ -62,19 +62,24 @@ def list_files(root: Path) -> list[FolderFile]:
             with os.scandir(directory) as entries:
                 listed = list(entries)
         except OSError as e:
-            raise InputError(f"cannot list {directory}: {e.strerror or e}", "check that the folder is readable") from None
+            raise InputError(
+                f"cannot list {directory}: {e.strerror or e}", "check that the folder is readable"
+            ) from None
         for entry in listed:
             name = prefix + entry.name
             try:
                 key = name.encode("utf-8")
             except UnicodeEncodeError:
                 raise InputError(
-                    f"{root}: the name {name!r} is not valid UTF-8", "rename the file; datapoints are ordered by UTF-8 names"
+                    f"{root}: the name {name!r} is not valid UTF-8",
+                    "rename the file; datapoints are ordered by UTF-8 names",
                 ) from None
             try:
                 info = entry.stat(follow_symlinks=False)
             except OSError as e:
-                raise InputError(f"cannot read {entry.path}: {e.strerror or e}", "check that the file is readable") from None
+                raise InputError(
+                    f"cannot read {entry.path}: {e.strerror or e}", "check that the file is readable"
+                ) from None
             if stat.S_ISLNK(info.st_mode):
                 raise InputError(
                     f"{root}: {name} is a symbolic link, and links are not hashed",
@@ -86,7 +91,8 @@ def list_files(root: Path) -> list[FolderFile]:
                 found.append((key, FolderFile(name, Path(entry.path), info.st_size, FileState.of(info))))
             else:
                 raise InputError(
-                    f"{root}: {name} is not a regular file (a pipe, socket or device)", "move it out of the folder"
+                    f"{root}: {name} is not a regular file (a pipe, socket or device)",
+                    "move it out of the folder",
                 )
     found.sort(key=lambda item: item[0])
     return [f for _, f in found]
@@ -108,7 +114,9 @@ def read_folder(root: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
         except FileNotFoundError:
             raise changed_error(f.path) from None  # listed, and gone
         except OSError as e:
-            raise InputError(f"cannot read {f.path}: {e.strerror or e}", "check that the file is readable") from None
+            raise InputError(
+                f"cannot read {f.path}: {e.strerror or e}", "check that the file is readable"
+            ) from None
         if len(data) != f.size:
             raise changed_error(f.path)
         check_unchanged(f.path, f.state, follow_symlinks=f.path != root)
@@ -152,14 +160,18 @@ def hash_file(root: Path, f: FolderFile, progress: Callable[[int], None] | None 
     except FileNotFoundError:
         raise changed_error(f.path) from None  # listed, and gone
     except OSError as e:
-        raise InputError(f"cannot read {f.path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {f.path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     if size != f.size:
         raise changed_error(f.path)
     check_unchanged(f.path, f.state, follow_symlinks=f.path != root)  # not replaced by another file
     return digest
 
 
-def _hash_in_order(root: Path, files: list[FolderFile], meter: Meter, workers: int) -> Iterator[tuple[FolderFile, bytes]]:
+def _hash_in_order(
+    root: Path, files: list[FolderFile], meter: Meter, workers: int
+) -> Iterator[tuple[FolderFile, bytes]]:
     """Yields ``(file, SHA-256)`` in the files' order, hashing up to ``workers`` at once.
 
     Progress is reported from this thread: the hashing threads post the bytes they read

@@ -43,7 +43,9 @@ class ArrowFile:
 
 def is_hf_dataset(folder: Path) -> bool:
     """Whether a folder is a saved ``Dataset`` or ``DatasetDict`` (by its marker files)."""
-    return (folder / DICT_FILE).is_file() or ((folder / STATE_FILE).is_file() and (folder / INFO_FILE).is_file())
+    return (folder / DICT_FILE).is_file() or (
+        (folder / STATE_FILE).is_file() and (folder / INFO_FILE).is_file()
+    )
 
 
 def list_arrow_files(root: Path) -> list[ArrowFile]:
@@ -60,13 +62,20 @@ def list_arrow_files(root: Path) -> list[ArrowFile]:
     if (root / DICT_FILE).is_file():
         splits = _read_json(root / DICT_FILE).get("splits")
         if not isinstance(splits, list) or not splits or not all(isinstance(s, str) for s in splits):
-            raise InputError(f"{root / DICT_FILE} lists no splits", "save the DatasetDict again with save_to_disk")
+            raise InputError(
+                f"{root / DICT_FILE} lists no splits", "save the DatasetDict again with save_to_disk"
+            )
         if len(set(splits)) != len(splits):
-            raise InputError(f"{root / DICT_FILE} lists a split twice", "save the DatasetDict again with save_to_disk")
+            raise InputError(
+                f"{root / DICT_FILE} lists a split twice", "save the DatasetDict again with save_to_disk"
+            )
         files: list[ArrowFile] = []
         for split in split_order(splits):
             if not _SPLIT_NAME.fullmatch(split):
-                raise InputError(f"{root / DICT_FILE}: {split!r} is not a split name", "name splits with letters, digits, _ and .")
+                raise InputError(
+                    f"{root / DICT_FILE}: {split!r} is not a split name",
+                    "name splits with letters, digits, _ and .",
+                )
             files += _split_files(root / split, split)
         return files
     return _split_files(root, "")
@@ -105,11 +114,14 @@ def _split_rows(files: list[ArrowFile], meter: Meter) -> Iterator[bytes]:
 
 def _open_stream(f: ArrowFile, meter: Meter) -> tuple[pa.Schema, Iterator[pa.Table]]:
     import pyarrow as pa
+
     try:
         source = pa.memory_map(str(f.path))
         reader = pa.ipc.open_stream(source)
     except (pa.ArrowException, OSError) as e:
-        raise InputError(f"{f.path} is not a readable Arrow stream ({e})", "check that the dataset was saved completely") from None
+        raise InputError(
+            f"{f.path} is not a readable Arrow stream ({e})", "check that the dataset was saved completely"
+        ) from None
     schema = reader.schema
 
     def tables() -> Iterator[pa.Table]:
@@ -120,7 +132,9 @@ def _open_stream(f: ArrowFile, meter: Meter) -> tuple[pa.Schema, Iterator[pa.Tab
             except StopIteration:
                 break
             except (pa.ArrowException, OSError) as e:
-                raise InputError(f"{f.path} cannot be read ({e})", "check that the file is complete and not corrupt") from None
+                raise InputError(
+                    f"{f.path} cannot be read ({e})", "check that the file is complete and not corrupt"
+                ) from None
             yield pa.Table.from_batches([batch])
             done = source.tell()
             meter(done - reported)
@@ -133,24 +147,35 @@ def _open_stream(f: ArrowFile, meter: Meter) -> tuple[pa.Schema, Iterator[pa.Tab
 def _split_files(folder: Path, split: str) -> list[ArrowFile]:
     state_path = folder / STATE_FILE
     if not state_path.is_file() or not (folder / INFO_FILE).is_file():
-        raise InputError(f"{folder} is not a saved Hugging Face dataset (no {STATE_FILE} and {INFO_FILE})", "save it with save_to_disk")
+        raise InputError(
+            f"{folder} is not a saved Hugging Face dataset (no {STATE_FILE} and {INFO_FILE})",
+            "save it with save_to_disk",
+        )
     state = _read_json(state_path)
     if state.get("_indices_data_files"):
-        raise InputError(f"{state_path} keeps an indices mapping", "save the dataset after dataset.flatten_indices()")
+        raise InputError(
+            f"{state_path} keeps an indices mapping", "save the dataset after dataset.flatten_indices()"
+        )
     listed = state.get("_data_files")
     if not isinstance(listed, list):  # empty for a dataset of no rows
-        raise InputError(f"{state_path} has no list of data files", "save the dataset again with save_to_disk")
+        raise InputError(
+            f"{state_path} has no list of data files", "save the dataset again with save_to_disk"
+        )
     files = []
     for item in listed:
         name = item.get("filename") if isinstance(item, dict) else None
         if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
-            raise InputError(f"{state_path}: {name!r} is not a data file name in the folder", "save the dataset again with save_to_disk")
+            raise InputError(
+                f"{state_path}: {name!r} is not a data file name in the folder",
+                "save the dataset again with save_to_disk",
+            )
         path = folder / name
         try:
             size = path.stat().st_size
         except OSError as e:
             raise InputError(
-                f"cannot read {path}, listed in {state_path}: {e.strerror or e}", "check that the dataset folder is complete"
+                f"cannot read {path}, listed in {state_path}: {e.strerror or e}",
+                "check that the dataset folder is complete",
             ) from None
         files.append(ArrowFile(split, path, size))
     return files
@@ -160,9 +185,13 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_bytes())
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     except ValueError as e:
-        raise InputError(f"{path} is not valid JSON ({e})", "save the dataset again with save_to_disk") from None
+        raise InputError(
+            f"{path} is not valid JSON ({e})", "save the dataset again with save_to_disk"
+        ) from None
     if not isinstance(value, dict):
         raise InputError(f"{path} is not a JSON object", "save the dataset again with save_to_disk")
     return value

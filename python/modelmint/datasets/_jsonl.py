@@ -103,13 +103,18 @@ def hash_piece(path: str, state: FileState, start: int, end: int, first_line: in
     return Piece(hashes, lines, line_count)
 
 
-def _hash_slow(path: str, data: bytes, first_line: int, hashes: bytearray, slow: list[tuple[int, int, int, int]]) -> bytes:
+def _hash_slow(
+    path: str, data: bytes, first_line: int, hashes: bytearray, slow: list[tuple[int, int, int, int]]
+) -> bytes:
     """Fills in the hashes of the lines the C route left, by the exact route."""
     raws = [data[begin:stop] for _, _, begin, stop in slow]
     # Decoding first, in line order: the first line that is not UTF-8 is reported before
     # any JSON error, as when the piece is decoded whole (the C route refuses every line
     # that is not UTF-8, so all of them are here).
-    texts = [decode_line(path, raw, first_line + line, at_start=False) for raw, (_, line, _, _) in zip(raws, slow, strict=True)]
+    texts = [
+        decode_line(path, raw, first_line + line, at_start=False)
+        for raw, (_, line, _, _) in zip(raws, slow, strict=True)
+    ]
     sha256 = hashlib.sha256
     for text, (datapoint, line, _, _) in zip(texts, slow, strict=True):
         try:

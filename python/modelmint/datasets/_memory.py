@@ -103,7 +103,9 @@ def hash_memory_dataset(data: Any, columns: Sequence[str] | None = None) -> Data
         InputError: as :func:`iter_memory_datapoints`.
     """
     hashes = b"".join(sha256(d) for _, d in iter_memory_datapoints(data, columns))
-    return DatasetDigest(format=MEMORY_FORMAT, scheme=scheme_of(MEMORY_FORMAT), count=len(hashes) // 32, hashes=hashes)
+    return DatasetDigest(
+        format=MEMORY_FORMAT, scheme=scheme_of(MEMORY_FORMAT), count=len(hashes) // 32, hashes=hashes
+    )
 
 
 def write_memory_jsonl(data: Any, path: Path, columns: Sequence[str] | None = None) -> int:
@@ -120,7 +122,9 @@ def write_memory_jsonl(data: Any, path: Path, columns: Sequence[str] | None = No
     return count
 
 
-def committed_columns(names: Iterable[str], columns: Sequence[str] | None, where: str = "the dataset") -> list[str]:
+def committed_columns(
+    names: Iterable[str], columns: Sequence[str] | None, where: str = "the dataset"
+) -> list[str]:
     """The columns of a table that make its datapoints, in the table's order.
 
     Raises:

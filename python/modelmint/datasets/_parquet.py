@@ -55,7 +55,9 @@ def read_parquet(path: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
     """
     state = file_state(path)
     parquet = _open(path)
-    for row, data in enumerate(arrow_rows(parquet.schema_arrow, _row_groups(parquet, path, meter), str(path)), 1):
+    for row, data in enumerate(
+        arrow_rows(parquet.schema_arrow, _row_groups(parquet, path, meter), str(path)), 1
+    ):
         yield f"row {row}", data
     check_unchanged(path, state)
 
@@ -80,7 +82,9 @@ def hash_parquet(path: Path, meter: Meter) -> Iterator[Hashed]:
             tasks[-1] = (*tasks[-1][:3], group + 1)
         rows[-1] += metadata.row_group(group).num_rows
     done = reported = 0
-    for count, hashes in zip(rows, run_in_order(hash_row_groups, tasks, workers_for(state.size)), strict=True):
+    for count, hashes in zip(
+        rows, run_in_order(hash_row_groups, tasks, workers_for(state.size)), strict=True
+    ):
         if hashes is None:  # read it all here, which raises the error with its row number
             check_unchanged(path, state)
             for _ in read_parquet(path, Meter(None)):
@@ -115,14 +119,19 @@ def _open(source: Path | BinaryIO) -> pq.ParquetFile:
         return pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as e:
         name = source if isinstance(source, Path) else source.name  # type: ignore[union-attr]
-        raise InputError(f"{name} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet") from None
+        raise InputError(
+            f"{name} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet"
+        ) from None
 
 
 def _read_group(parquet: pq.ParquetFile, path: Path | str, group: int) -> pa.Table:
     try:
         return parquet.read_row_group(group)
     except (pa.ArrowException, OSError) as e:
-        raise InputError(f"{path} row group {group} cannot be read ({e})", "check that the file is complete and not corrupt") from None
+        raise InputError(
+            f"{path} row group {group} cannot be read ({e})",
+            "check that the file is complete and not corrupt",
+        ) from None
 
 
 def _labels(first_row: int, count: int) -> Iterator[str]:
@@ -179,7 +188,9 @@ def _row_groups(parquet: pq.ParquetFile, path: Path, meter: Meter) -> Iterator[p
     meter.flush()
 
 
-def _column_values(column: pa.ChunkedArray, storage: pa.DataType, convert: Convert | None, first_row: int, where: str) -> list[Any]:
+def _column_values(
+    column: pa.ChunkedArray, storage: pa.DataType, convert: Convert | None, first_row: int, where: str
+) -> list[Any]:
     values: list[Any] = []
     try:
         for chunk in column.chunks:
@@ -187,7 +198,9 @@ def _column_values(column: pa.ChunkedArray, storage: pa.DataType, convert: Conve
                 chunk = chunk.cast(storage)
             values.extend(chunk.to_pylist())
     except pa.ArrowException as e:
-        raise InputError(f"{where} cannot be read from row {first_row + 1} ({e})", "check that the file is not corrupt") from None
+        raise InputError(
+            f"{where} cannot be read from row {first_row + 1} ({e})", "check that the file is not corrupt"
+        ) from None
     if convert is None:
         return values
     try:
@@ -224,7 +237,13 @@ def _plan(t: pa.DataType, where: str) -> tuple[pa.DataType, Convert | None]:
         return t, _decimal
     if pt.is_dictionary(t):
         return _plan(t.value_type, where)
-    if pt.is_list(t) or pt.is_large_list(t) or pt.is_fixed_size_list(t) or pt.is_list_view(t) or pt.is_large_list_view(t):
+    if (
+        pt.is_list(t)
+        or pt.is_large_list(t)
+        or pt.is_fixed_size_list(t)
+        or pt.is_list_view(t)
+        or pt.is_large_list_view(t)
+    ):
         child_storage, child = _plan(t.value_type, where)
         value_field = t.value_field.with_type(child_storage)
         if pt.is_fixed_size_list(t):
@@ -241,7 +260,9 @@ def _plan(t: pa.DataType, where: str) -> tuple[pa.DataType, Convert | None]:
     if pt.is_map(t):
         key_storage, key = _plan(t.key_type, where)
         item_storage, item = _plan(t.item_type, where)
-        storage = pa.map_(t.key_field.with_type(key_storage), t.item_field.with_type(item_storage), t.keys_sorted)
+        storage = pa.map_(
+            t.key_field.with_type(key_storage), t.item_field.with_type(item_storage), t.keys_sorted
+        )
         return storage, partial(_pairs, key or _same, item or _same)
     if pt.is_struct(t):
         fields = [t.field(i) for i in range(t.num_fields)]
@@ -296,7 +317,9 @@ def _check_unique(names: list[str], what: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InputError(f"{what} name {name!r} appears twice", "give every column and struct field a distinct name")
+            raise InputError(
+                f"{what} name {name!r} appears twice", "give every column and struct field a distinct name"
+            )
         seen.add(name)
 
 
@@ -328,7 +351,9 @@ def _date_from_days(days: int) -> str:
     try:
         return (_EPOCH + dt.timedelta(days=days)).date().isoformat()
     except OverflowError:
-        raise InputError(f"date {days} days from 1970-01-01 is outside years 1-9999", "store it as a string") from None
+        raise InputError(
+            f"date {days} days from 1970-01-01 is outside years 1-9999", "store it as a string"
+        ) from None
 
 
 def _date_from_ms(ms: int) -> str:
@@ -340,7 +365,9 @@ def _timestamp(unit: str, utc: bool, ticks: int) -> str:
     try:
         text = (_EPOCH + dt.timedelta(seconds=seconds)).isoformat()
     except OverflowError:
-        raise InputError(f"timestamp {ticks} {unit} from 1970-01-01 is outside years 1-9999", "store it as a string") from None
+        raise InputError(
+            f"timestamp {ticks} {unit} from 1970-01-01 is outside years 1-9999", "store it as a string"
+        ) from None
     if _DIGITS[unit]:
         text += f".{fraction:0{_DIGITS[unit]}d}"
     return text + "Z" if utc else text

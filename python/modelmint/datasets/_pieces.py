@@ -79,7 +79,9 @@ def file_state(path: Path, *, follow_symlinks: bool = True) -> FileState:
     try:
         return FileState.of(os.stat(path, follow_symlinks=follow_symlinks))
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable"
+        ) from None
 
 
 def changed_error(path: Path | str) -> InputError:
@@ -116,7 +118,9 @@ def read_range(path: Path | str, state: FileState, start: int, end: int) -> byte
     except FileNotFoundError:
         raise changed_error(path) from None  # there when hashing started, and gone
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     if len(data) != end - start:
         raise changed_error(path)
     return data
@@ -141,7 +145,9 @@ def line_ranges(path: Path, start: int, size: int, piece_bytes: int | None = Non
                 ranges.append((start, end))
                 start = end
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     return ranges
 
 

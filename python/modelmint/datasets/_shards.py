@@ -15,7 +15,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelmint.datasets._digest import DatasetDigest, detect_format, hash_dataset, input_size, iter_datapoint_hashes
+from modelmint.datasets._digest import (
+    DatasetDigest,
+    detect_format,
+    hash_dataset,
+    input_size,
+    iter_datapoint_hashes,
+)
 from modelmint.datasets._progress import Progress
 from modelmint.errors import InputError
 
@@ -61,10 +67,15 @@ def order_shards(paths: Sequence[str | os.PathLike[str]], fmt: str | None = None
     for p in paths:
         shard_format = detect_format(p) if fmt is None else fmt
         if shard_format not in SHARD_FORMATS:
-            raise InputError(f"{p} is a {shard_format} dataset, which cannot be a shard", "give JSONL, CSV or Parquet files")
+            raise InputError(
+                f"{p} is a {shard_format} dataset, which cannot be a shard",
+                "give JSONL, CSV or Parquet files",
+            )
         formats.setdefault(shard_format)
     if len(formats) != 1:
-        raise InputError(f"shards must share one format, got {', '.join(formats)}", "give shards of one format")
+        raise InputError(
+            f"shards must share one format, got {', '.join(formats)}", "give shards of one format"
+        )
     (shard_format,) = formats
     absolute = [Path(os.path.abspath(p)) for p in paths]
     common = Path(os.path.commonpath([p.parent for p in absolute]))
@@ -74,7 +85,9 @@ def order_shards(paths: Sequence[str | os.PathLike[str]], fmt: str | None = None
         try:
             name.encode("utf-8")
         except UnicodeEncodeError:
-            raise InputError(f"the shard name {name!r} is not valid UTF-8", "rename the file; shards are ordered by name") from None
+            raise InputError(
+                f"the shard name {name!r} is not valid UTF-8", "rename the file; shards are ordered by name"
+            ) from None
         if name in shards or any(_same_file(path, s.path) for s in shards.values()):
             raise InputError(f"shard {given} is given twice", "give each shard once")
         shards[name] = Shard(name, path)
@@ -113,7 +126,9 @@ def hash_shards(
     digests = [hash_dataset(shard.path, shard_format, progress) for shard in shards]
     hashes = b"".join(d.hashes for d in digests)
     counts = tuple((shard.name, d.count) for shard, d in zip(shards, digests, strict=True))
-    return DatasetDigest(format=shard_format, scheme=SHARD_SCHEME, count=len(hashes) // 32, hashes=hashes, shards=counts)
+    return DatasetDigest(
+        format=shard_format, scheme=SHARD_SCHEME, count=len(hashes) // 32, hashes=hashes, shards=counts
+    )
 
 
 def shards_input_size(paths: Sequence[str | os.PathLike[str]], fmt: str | None = None) -> int:
@@ -122,7 +137,9 @@ def shards_input_size(paths: Sequence[str | os.PathLike[str]], fmt: str | None =
     return sum(input_size(s.path, shard_format) for s in shards)
 
 
-def _labelled(shard_format: str, shards: list[Shard], progress: Progress | None) -> Iterator[tuple[str, bytes]]:
+def _labelled(
+    shard_format: str, shards: list[Shard], progress: Progress | None
+) -> Iterator[tuple[str, bytes]]:
     for shard in shards:
         for label, h in iter_datapoint_hashes(shard.path, shard_format, progress):
             yield f"{shard.name} {label}", h

@@ -28,7 +28,9 @@ def utf8_lines(path: Path, meter: Meter, start: int = 0, first_line: int = 1) ->
                 meter(len(raw))
                 yield number, decode_line(path, raw, number, at_start=start == 0 and number == first_line)
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     meter.flush()
 
 

@@ -57,7 +57,12 @@ class Engine:
         if self.address is not None and self.name != "ray":
             raise InputError("--address is for the ray engine", "add --engine ray, or leave out --address")
 
-    def hash(self, paths: Sequence[str | os.PathLike[str]], fmt: str | None = None, progress: Progress | None = None) -> DatasetDigest:
+    def hash(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        fmt: str | None = None,
+        progress: Progress | None = None,
+    ) -> DatasetDigest:
         """Hashes one dataset, or several shard files as one dataset (:func:`hash_shards`).
 
         Raises:
@@ -125,7 +130,9 @@ def _hash_on_ray(
     shard_format, shards = order_shards(paths, fmt)
     check_shard_set(shards)
     if importlib.util.find_spec("ray") is None:
-        raise EngineError("the ray engine needs Ray", "install modelmint's cluster extra: pip install 'modelmint[cluster]'")
+        raise EngineError(
+            "the ray engine needs Ray", "install modelmint's cluster extra: pip install 'modelmint[cluster]'"
+        )
     if address is not None:
         _probe(address)
     items = [{"index": i, "path": str(s.path), "format": shard_format} for i, s in enumerate(shards)]
@@ -166,12 +173,18 @@ def _hash_on_ray(
         )
     for index, shard in enumerate(shards):
         if results[index][0] == 0:
-            raise InputError(f"{shard.path} holds no datapoints", "a dataset needs at least one datapoint to commit to")
+            raise InputError(
+                f"{shard.path} holds no datapoints", "a dataset needs at least one datapoint to commit to"
+            )
     hashes = b"".join(results[i][1] for i in range(len(shards)))
     if len(shards) == 1:
-        return DatasetDigest(format=shard_format, scheme=f"modelmint.{shard_format}.v1", count=len(hashes) // 32, hashes=hashes)
+        return DatasetDigest(
+            format=shard_format, scheme=f"modelmint.{shard_format}.v1", count=len(hashes) // 32, hashes=hashes
+        )
     counts = tuple((s.name, results[i][0]) for i, s in enumerate(shards))
-    return DatasetDigest(format=shard_format, scheme=SHARD_SCHEME, count=len(hashes) // 32, hashes=hashes, shards=counts)
+    return DatasetDigest(
+        format=shard_format, scheme=SHARD_SCHEME, count=len(hashes) // 32, hashes=hashes, shards=counts
+    )
 
 
 def _receive(stream: BinaryIO) -> Any:
@@ -201,7 +214,13 @@ def run_driver(job: dict[str, Any], out: BinaryIO) -> None:
     try:
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
     except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
-        send(("engine", f"cannot connect to the Ray cluster at {where} ({_first_line(e)})", "check --address and that the cluster is up"))
+        send(
+            (
+                "engine",
+                f"cannot connect to the Ray cluster at {where} ({_first_line(e)})",
+                "check --address and that the cluster is up",
+            )
+        )
         return
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False  # modelmint's own bar follows the job
@@ -213,7 +232,13 @@ def run_driver(job: dict[str, Any], out: BinaryIO) -> None:
                 return
             send(("shard", int(row["index"]), int(row["count"]), bytes(row["hashes"])))
     except Exception as e:  # noqa: BLE001 - a lost node surfaces as any of Ray's exception types
-        send(("engine", f"the Ray job failed ({_first_line(e)})", "check the cluster and run the command again; nothing was registered"))
+        send(
+            (
+                "engine",
+                f"the Ray job failed ({_first_line(e)})",
+                "check the cluster and run the command again; nothing was registered",
+            )
+        )
     finally:
         ray.shutdown()
 
@@ -234,5 +259,3 @@ def _probe(address: str) -> None:
 def _first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return (text[0] if text else type(e).__name__)[:200]
-
-

@@ -60,7 +60,9 @@ def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> by
         with open(path, "rb") as f:
             return sha256_stream(f, progress)[0]
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable"
+        ) from None
 
 
 def sha256_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> tuple[bytes, int]:
@@ -113,7 +115,9 @@ def canonical_json(value: Any) -> bytes:
             "replace NaN and infinities with null or a string; JSON has no such numbers",
         ) from None
     except rfc8785.CanonicalizationError as e:
-        raise InputError(f"value cannot be canonicalised as JSON ({e})", "use only JSON types and valid Unicode text") from None
+        raise InputError(
+            f"value cannot be canonicalised as JSON ({e})", "use only JSON types and valid Unicode text"
+        ) from None
     except UnicodeEncodeError:  # rfc8785 sorts keys as UTF-16 before it checks them
         raise InputError(
             "value cannot be canonicalised as JSON (an object key contains non-UTF-8 codepoints)",
@@ -191,7 +195,8 @@ def _check_nesting(text: str) -> None:
             depth += 1
             if depth > MAX_NESTING:
                 raise InputError(
-                    f"JSON is nested too deeply to parse (more than {MAX_NESTING} levels)", "flatten the datapoint"
+                    f"JSON is nested too deeply to parse (more than {MAX_NESTING} levels)",
+                    "flatten the datapoint",
                 )
         elif char in "]}":
             depth -= 1
@@ -266,7 +271,12 @@ def _fast_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _plain_scalar(value: Any) -> bool:
     kind = type(value)
-    return kind is str or value is None or kind is bool or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    return (
+        kind is str
+        or value is None
+        or kind is bool
+        or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    )
 
 
 def _reject(value: Any) -> Any:
@@ -286,7 +296,9 @@ def _fast_encoder() -> Callable[[Any], str]:
                 return lambda value: "".join(encode(value, 0))
         except TypeError:  # another Python's signature: use the public API
             pass
-    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False, allow_nan=False, sort_keys=True, separators=(",", ":"))
+    encoder = json.JSONEncoder(
+        ensure_ascii=False, check_circular=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+    )
     return encoder.encode
 
 

@@ -292,7 +292,11 @@ class MerkleTree:
         return computed == bytes(root)
 
     def _check_position(self, position: int) -> int:
-        if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not 0 <= position < len(self):
+        if (
+            isinstance(position, bool)
+            or not isinstance(position, (int, np.integer))
+            or not 0 <= position < len(self)
+        ):
             raise InputError(
                 f"datapoint {position!r} is outside the dataset",
                 f"give a position from 0 to {len(self) - 1}",

@@ -85,9 +85,12 @@ def card_claims(
         parent_weights_root=parent_root,
         datasets=datasets,
         fingerprints=tuple(
-            FingerprintClaim(f.kind.name, "0x" + f.commitment.hex(), f.uri) for f in model.fingerprints if f.committed
+            FingerprintClaim(f.kind.name, "0x" + f.commitment.hex(), f.uri)
+            for f in model.fingerprints
+            if f.committed
         ),
-        base_model=base_model or (show(chain, store, f"model/{model.parent_id}").name if model.parent_id else None),
+        base_model=base_model
+        or (show(chain, store, f"model/{model.parent_id}").name if model.parent_id else None),
         dataset_names=tuple(
             (dataset_names[i] if i < len(dataset_names) else None) or d.name or f"dataset {d.token_id}"
             for i, d in enumerate(datasets)
@@ -114,7 +117,12 @@ def write_card(
     """
     path = Path(folder) / CARD_FILE
     claims = card_claims(
-        chain, store, token_id, base_model=base_model, dataset_names=dataset_names, folder=Path(folder).resolve().name
+        chain,
+        store,
+        token_id,
+        base_model=base_model,
+        dataset_names=dataset_names,
+        folder=Path(folder).resolve().name,
     )
     write_atomic(path, render_card(claims, read_card(path)).encode("utf-8"))
     return path
@@ -131,7 +139,8 @@ def verify_card(chain: Chain, store: ContentStore, folder: str | os.PathLike[str
     card = read_card(path)
     if not card.claims_present:
         raise InputError(
-            f"{path} holds no modelmint provenance", "give the token to check the files against with --token ID"
+            f"{path} holds no modelmint provenance",
+            "give the token to check the files against with --token ID",
         )
     claims = CardClaims.from_front(card.front, str(path))
     if claims.chain_id != chain.chain_id:
@@ -140,7 +149,12 @@ def verify_card(chain: Chain, store: ContentStore, folder: str | os.PathLike[str
             f"pass --rpc-url of a node of chain {claims.chain_id}",
         )
     truth = card_claims(
-        chain, store, claims.token_id, base_model=claims.base_model, dataset_names=claims.dataset_names, folder=claims.folder
+        chain,
+        store,
+        claims.token_id,
+        base_model=claims.base_model,
+        dataset_names=claims.dataset_names,
+        folder=claims.folder,
     )
     checks = [
         CardCheck("ModelNFT contract", claims.model_contract.lower(), truth.model_contract.lower()),

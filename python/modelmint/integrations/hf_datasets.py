@@ -15,7 +15,9 @@ from modelmint.registry import DatasetCommitment, commit_dataset
 from modelmint.storage import ContentStore
 
 # Builders named after a file format, not a dataset: a name no better than none.
-_PACKAGED_BUILDERS = frozenset({"json", "csv", "parquet", "text", "arrow", "generator", "pandas", "sql", "webdataset"})
+_PACKAGED_BUILDERS = frozenset(
+    {"json", "csv", "parquet", "text", "arrow", "generator", "pandas", "sql", "webdataset"}
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ def commit_hf_dataset(
     with tempfile.TemporaryDirectory(prefix="modelmint-dataset-") as tmp:
         path = Path(tmp) / "rows.jsonl"
         write_memory_jsonl(data, path, columns)
-        return commit_dataset(chain, store, path, name=name or dataset_name(data), description=description, fmt=MEMORY_FORMAT)
+        return commit_dataset(
+            chain, store, path, name=name or dataset_name(data), description=description, fmt=MEMORY_FORMAT
+        )
 
 
 def dataset_name(data: Any) -> str:

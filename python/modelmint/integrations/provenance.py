@@ -129,7 +129,10 @@ class ProvenanceRecord:
                 error=data["error"],
             )
         except (AttributeError, KeyError, TypeError) as e:
-            raise InputError(f"{where} is not a modelmint provenance record ({e})", "give the output folder of a training run") from None
+            raise InputError(
+                f"{where} is not a modelmint provenance record ({e})",
+                "give the output folder of a training run",
+            ) from None
 
     def save(self, output_dir: Path) -> None:
         write_atomic(Path(output_dir) / RECORD_FILE, (json.dumps(self.to_json(), indent=2) + "\n").encode())
@@ -149,9 +152,14 @@ def load_record(output_dir: str | os.PathLike[str]) -> ProvenanceRecord:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{output_dir} holds no {RECORD_FILE}", "give the output folder of a training run with the ProvenanceCallback") from None
+        raise InputError(
+            f"{output_dir} holds no {RECORD_FILE}",
+            "give the output folder of a training run with the ProvenanceCallback",
+        ) from None
     except (OSError, ValueError) as e:
-        raise InputError(f"{path} is not readable JSON ({e})", "give the output folder of a training run") from None
+        raise InputError(
+            f"{path} is not readable JSON ({e})", "give the output folder of a training run"
+        ) from None
     return ProvenanceRecord.from_json(data, str(path))
 
 
@@ -172,7 +180,9 @@ def new_record(
     for number, item in enumerate(datasets, 1):
         data = item.data
         if isinstance(data, bool):
-            raise InputError(f"dataset {number} is {data!r}", "give a datasets object, a dataset path or a DatasetNFT id")
+            raise InputError(
+                f"dataset {number} is {data!r}", "give a datasets object, a dataset path or a DatasetNFT id"
+            )
         if isinstance(data, int):
             entries.append(DatasetEntry(name=item.name, path=None, hub_id=item.hub_id, token_id=data))
         elif is_in_memory_dataset(data):
@@ -185,7 +195,11 @@ def new_record(
                 hub_id=item.hub_id, materialised=True,
             ))  # fmt: skip
         elif isinstance(data, (str, os.PathLike)):
-            entries.append(DatasetEntry(name=item.name, path=_relative(Path(data).resolve(), output_dir), hub_id=item.hub_id))
+            entries.append(
+                DatasetEntry(
+                    name=item.name, path=_relative(Path(data).resolve(), output_dir), hub_id=item.hub_id
+                )
+            )
         else:
             raise InputError(
                 f"dataset {number} is a {type(data).__name__}",
@@ -250,7 +264,9 @@ def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:
                 if b.token_id is not None:
                     b.weights_root = show(chain, store, f"model/{b.token_id}").root
                 else:
-                    source = open_model(b.model if _is_hub_id(b.model, output_dir) else _absolute(b.model, output_dir))
+                    source = open_model(
+                        b.model if _is_hub_id(b.model, output_dir) else _absolute(b.model, output_dir)
+                    )
                     root = source.manifest().root
                     found = _claimed(chain, ModelContract(chain), root)
                     if found:
@@ -264,7 +280,9 @@ def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:
         for m in record.models:
             folder = _absolute(m.folder, output_dir)
             if m.token_id is None:
-                made = register_model(chain, store, folder, parent_id=parent_id, dataset_ids=dataset_ids, name=record.name)
+                made = register_model(
+                    chain, store, folder, parent_id=parent_id, dataset_ids=dataset_ids, name=record.name
+                )
                 m.token_id, m.weights_root = made.token_id, made.weights_root
                 record.save(output_dir)
             if record.huref and m.huref is None:
@@ -276,7 +294,9 @@ def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:
                 from modelmint.fingerprints.oml.file import read_fingerprints
                 from modelmint.registry import commit_oml
 
-                m.oml = commit_oml(chain, store, m.token_id, read_fingerprints(Path(record.oml_fingerprints))).root
+                m.oml = commit_oml(
+                    chain, store, m.token_id, read_fingerprints(Path(record.oml_fingerprints))
+                ).root
                 record.save(output_dir)
             if not m.card:
                 write_card(

@@ -90,7 +90,9 @@ class ProvenanceCallback(TrainerCallback):
         ipfs_api: str | None = None,
         strict: bool = False,
     ) -> None:
-        self.datasets = [d if isinstance(d, TrainingData) else TrainingData(d, columns=columns) for d in datasets]
+        self.datasets = [
+            d if isinstance(d, TrainingData) else TrainingData(d, columns=columns) for d in datasets
+        ]
         self.base_model = base_model
         self.base_hub_id = base_hub_id
         self.name = name
@@ -99,7 +101,9 @@ class ProvenanceCallback(TrainerCallback):
         self.huref = huref
         self.oml_fingerprints = oml_fingerprints
         self.connection = Connection(
-            home=str(Path(home).resolve()) if home else str(Path(os.environ.get("MODELMINT_HOME") or ".modelmint").resolve()),
+            home=str(Path(home).resolve())
+            if home
+            else str(Path(os.environ.get("MODELMINT_HOME") or ".modelmint").resolve()),
             rpc_url=rpc_url,
             keystore=str(keystore) if keystore else None,
             ipfs_api=ipfs_api,
@@ -121,7 +125,15 @@ class ProvenanceCallback(TrainerCallback):
             if folder.is_dir():
                 self._register(args, state, model, folder)
 
-    def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None, **kwargs: Any) -> None:
+    def on_train_end(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        model: Any = None,
+        processing_class: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if not _main_process(state):
             return
         folder = self.model_dir or Path(args.output_dir) / MODEL_FOLDER
@@ -150,7 +162,9 @@ class ProvenanceCallback(TrainerCallback):
                     output_dir, self.datasets, self._base(model), base_hub_id=self.base_hub_id,
                     connection=self.connection, name=self.name, huref=self.huref, oml_fingerprints=self.oml_fingerprints,
                 )  # fmt: skip
-            self.record.models.append(ModelEntry(folder=_inside(folder, output_dir), step=int(state.global_step)))
+            self.record.models.append(
+                ModelEntry(folder=_inside(folder, output_dir), step=int(state.global_step))
+            )
             self.record.save(output_dir)
             if run:
                 complete(output_dir, self.record)
@@ -161,7 +175,9 @@ class ProvenanceCallback(TrainerCallback):
             if not isinstance(e, ModelmintError):
                 logger.exception("modelmint: provenance failed unexpectedly")
             if self.record is None:  # the datasets or base could not even be recorded
-                self._warn(f"the model was trained and saved to {folder}, but its provenance could not be recorded ({e})")
+                self._warn(
+                    f"the model was trained and saved to {folder}, but its provenance could not be recorded ({e})"
+                )
                 return
             self._warn(
                 f"the model was trained and saved, but not registered ({e}); the steps left are in "

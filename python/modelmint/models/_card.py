@@ -76,8 +76,12 @@ class CardClaims:
             "parent": {"token_id": self.parent_token_id, "weights_root": self.parent_weights_root}
             if self.parent_token_id
             else None,
-            "datasets": [{"token_id": d.token_id, "merkle_root": d.merkle_root, "name": d.name} for d in self.datasets],
-            "fingerprints": [{"kind": f.kind, "commitment": f.commitment, "uri": f.uri} for f in self.fingerprints],
+            "datasets": [
+                {"token_id": d.token_id, "merkle_root": d.merkle_root, "name": d.name} for d in self.datasets
+            ],
+            "fingerprints": [
+                {"kind": f.kind, "commitment": f.commitment, "uri": f.uri} for f in self.fingerprints
+            ],
             "folder": self.folder,
         }
 
@@ -91,7 +95,10 @@ class CardClaims:
         m = front.get("modelmint")
         try:
             if m.get("schema") != CARD_SCHEMA:
-                raise InputError(f"{where} has modelmint provenance of schema {m.get('schema')!r}", f"expected {CARD_SCHEMA}")
+                raise InputError(
+                    f"{where} has modelmint provenance of schema {m.get('schema')!r}",
+                    f"expected {CARD_SCHEMA}",
+                )
             parent = m.get("parent") or {}
             return cls(
                 chain_id=int(m["chain_id"]),
@@ -101,8 +108,14 @@ class CardClaims:
                 weights_root=str(m["weights_root"]),
                 parent_token_id=int(parent.get("token_id") or 0),
                 parent_weights_root=parent.get("weights_root"),
-                datasets=tuple(DatasetClaim(int(d["token_id"]), str(d["merkle_root"]), d.get("name")) for d in m["datasets"]),
-                fingerprints=tuple(FingerprintClaim(str(f["kind"]), str(f["commitment"]), str(f["uri"])) for f in m["fingerprints"]),
+                datasets=tuple(
+                    DatasetClaim(int(d["token_id"]), str(d["merkle_root"]), d.get("name"))
+                    for d in m["datasets"]
+                ),
+                fingerprints=tuple(
+                    FingerprintClaim(str(f["kind"]), str(f["commitment"]), str(f["uri"]))
+                    for f in m["fingerprints"]
+                ),
                 base_model=front.get("base_model"),
                 dataset_names=tuple(str(d) for d in front.get("datasets") or ()),
                 folder=str(m.get("folder") or "."),
@@ -138,7 +151,9 @@ def read_card(path: Path) -> Card:
     except FileNotFoundError:
         return Card({}, "", None)
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read the model card {path} ({e})", "check the file is readable UTF-8") from None
+        raise InputError(
+            f"cannot read the model card {path} ({e})", "check the file is readable UTF-8"
+        ) from None
     return parse_card(text, str(path))
 
 
@@ -151,9 +166,14 @@ def parse_card(text: str, where: str = "the model card") -> Card:
         try:
             loaded = yaml.safe_load(match.group(1) or "") or {}
         except yaml.YAMLError as e:
-            raise InputError(f"{where} has front matter that is not YAML ({e})", "repair the lines between the --- markers") from None
+            raise InputError(
+                f"{where} has front matter that is not YAML ({e})", "repair the lines between the --- markers"
+            ) from None
         if not isinstance(loaded, dict):
-            raise InputError(f"{where} has front matter that is not a YAML mapping", "repair the lines between the --- markers")
+            raise InputError(
+                f"{where} has front matter that is not a YAML mapping",
+                "repair the lines between the --- markers",
+            )
         front = loaded
         text = text[match.end() :]
     found = _SECTION.search(text)
@@ -193,14 +213,18 @@ def render_section(claims: CardClaims) -> str:
         ("weights root", f"`{claims.weights_root}`"),
         (
             "parent model",
-            f"token {claims.parent_token_id} (weights root `{claims.parent_weights_root}`)" if claims.parent_token_id else "none",
+            f"token {claims.parent_token_id} (weights root `{claims.parent_weights_root}`)"
+            if claims.parent_token_id
+            else "none",
         ),
     ]
     for d in claims.datasets:
         name = f" {d.name}" if d.name else ""
         rows.append(("training dataset", f"token {d.token_id}{name} (Merkle root `{d.merkle_root}`)"))
     for f in claims.fingerprints:
-        rows.append((f"{f.kind} fingerprint", f"commitment `{f.commitment}`" + (f", {f.uri}" if f.uri else "")))
+        rows.append(
+            (f"{f.kind} fingerprint", f"commitment `{f.commitment}`" + (f", {f.uri}" if f.uri else ""))
+        )
     rpc = "" if claims.chain_id == DEVNET_CHAIN_ID else f" --rpc-url <a node of chain {claims.chain_id}>"
     page = f"#chain={claims.chain_id}&dataset={claims.dataset_contract}&model={claims.model_contract}"
     lines = [

@@ -60,7 +60,9 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> list[LocalFile]:
             with os.scandir(directory) as entries:
                 listed = list(entries)
         except OSError as e:
-            raise InputError(f"cannot list {directory}: {e.strerror or e}", "check that the folder is readable") from None
+            raise InputError(
+                f"cannot list {directory}: {e.strerror or e}", "check that the folder is readable"
+            ) from None
         for entry in listed:
             if entry.name in IGNORED:
                 continue
@@ -69,7 +71,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> list[LocalFile]:
                 key = name.encode("utf-8")
             except UnicodeEncodeError:
                 raise InputError(
-                    f"{root}: the name {name!r} is not valid UTF-8", "rename the file; the manifest orders UTF-8 names"
+                    f"{root}: the name {name!r} is not valid UTF-8",
+                    "rename the file; the manifest orders UTF-8 names",
                 ) from None
             info = _stat(Path(entry.path), follow=False)
             if stat.S_ISLNK(info.st_mode):
@@ -80,7 +83,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> list[LocalFile]:
                 found.append((key, LocalFile(name, Path(entry.path), info.st_size, _stamp(info))))
             else:
                 raise InputError(
-                    f"{root}: {name} is not a regular file (a pipe, socket or device)", "move it out of the folder"
+                    f"{root}: {name} is not a regular file (a pipe, socket or device)",
+                    "move it out of the folder",
                 )
     found.sort(key=lambda item: item[0])
     return [f for _, f in found]
@@ -158,7 +162,9 @@ def _hash_one(root: Path, f: LocalFile, progress: Progress | None, stop: threadi
                     progress(n)
             after = os.fstat(stream.fileno())
     except OSError as e:
-        raise InputError(f"cannot read {f.location}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {f.location}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     if not stop.is_set() and (read != f.size or _stamp(after) != f.stamp):
         raise _changed(root, f.path)
     return digest.digest()
@@ -190,7 +196,8 @@ def _follow(root: Path, name: str, location: Path, follow: bool) -> os.stat_resu
     info = _stat(location, follow=True)
     if not stat.S_ISREG(info.st_mode):
         raise InputError(
-            f"{root}: {name} is a symbolic link to a folder or a special file", "only links to regular files are followed"
+            f"{root}: {name} is a symbolic link to a folder or a special file",
+            "only links to regular files are followed",
         )
     return info
 

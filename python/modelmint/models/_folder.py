@@ -33,7 +33,14 @@ ST_DTYPES = {
     "BOOL": ("bool", 1), "F8_E4M3": ("float8_e4m3fn", 1), "F8_E5M2": ("float8_e5m2", 1),
 }  # fmt: skip
 _MAX_HEADER = 100 << 20
-_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "n_ctx", "max_sequence_length")
+_CONTEXT_KEYS = (
+    "max_position_embeddings",
+    "n_positions",
+    "max_seq_len",
+    "seq_length",
+    "n_ctx",
+    "max_sequence_length",
+)
 _HIDDEN_KEYS = ("hidden_size", "n_embd", "d_model", "dim")
 _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
 _SPECIAL_ROLES = ("bos", "eos", "unk", "pad", "sep", "cls", "mask")
@@ -46,12 +53,16 @@ def check_model_folder(root: Path, files: list[LocalFile]) -> None:
         InputError: naming what is missing.
     """
     if not files:
-        raise InputError(f"{root} holds no files", "give the folder that holds the model's config.json and weights")
+        raise InputError(
+            f"{root} holds no files", "give the folder that holds the model's config.json and weights"
+        )
     names = {f.path for f in files}
     if "config.json" not in names:
         ggufs = [f.path for f in files if f.path.endswith(".gguf")]
-        hint = f"for a GGUF model give the file itself ({root / ggufs[0]})" if ggufs else (
-            "give the folder that save_pretrained wrote (config.json beside the weights)"
+        hint = (
+            f"for a GGUF model give the file itself ({root / ggufs[0]})"
+            if ggufs
+            else ("give the folder that save_pretrained wrote (config.json beside the weights)")
         )
         raise InputError(f"{root} is not a Hugging Face model folder: it has no config.json", hint)
     if not any(f.path.endswith(WEIGHT_SUFFIXES) for f in files):
@@ -120,7 +131,9 @@ def safetensors_parameters(path: Path, label: str) -> dict[str, int]:
     """
 
     def bad(why: str) -> InputError:
-        return InputError(f"{label} is not a valid safetensors file: {why}", "download or copy the file again")
+        return InputError(
+            f"{label} is not a valid safetensors file: {why}", "download or copy the file again"
+        )
 
     try:
         with open(path, "rb") as f:
@@ -134,7 +147,9 @@ def safetensors_parameters(path: Path, label: str) -> dict[str, int]:
                 raise bad(f"its header claims {n:,} bytes but the file has {size:,} (truncated?)")
             header = json.loads(f.read(n))
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise bad("its header is not JSON") from None
     if not isinstance(header, dict):
@@ -198,7 +213,9 @@ def read_json(path: Path, label: str, optional: bool = False) -> dict[str, Any]:
             return {}
         raise InputError(f"{path} does not exist", "give a model folder with a config.json") from None
     except (OSError, ValueError) as e:
-        raise InputError(f"{label} of the model is not readable JSON ({e})", f"repair or replace {path}") from None
+        raise InputError(
+            f"{label} of the model is not readable JSON ({e})", f"repair or replace {path}"
+        ) from None
     if not isinstance(value, dict):
         raise InputError(f"{label} of the model is not a JSON object", f"repair or replace {path}")
     return value
@@ -262,8 +279,10 @@ def _count_parameters(root: Path, by_path: dict[str, LocalFile]) -> tuple[str | 
         total: dict[str, int] = {}
         for name in names:
             f = by_path[name]
-            counted = safetensors_parameters(f.location, name) if fmt == "safetensors" else pytorch_parameters(
-                f.location, name
+            counted = (
+                safetensors_parameters(f.location, name)
+                if fmt == "safetensors"
+                else pytorch_parameters(f.location, name)
             )
             if counted is None:
                 return fmt, {}

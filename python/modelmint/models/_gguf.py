@@ -37,7 +37,9 @@ def check_gguf(path: Path) -> None:
         with open(path, "rb") as f:
             head = f.read(4)
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}", "check that the file is readable") from None
+        raise InputError(
+            f"cannot read {path}: {e.strerror or e}", "check that the file is readable"
+        ) from None
     if head != MAGIC:
         raise InputError(
             f"{path.name} is not a GGUF file: it starts with {head!r}, not {MAGIC!r}",
@@ -120,4 +122,3 @@ def _file_type(code: Any) -> str | None:
 
 def _string(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-

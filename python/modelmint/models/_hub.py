@@ -85,10 +85,14 @@ class HubRepo:
             if wanted in names:
                 self._download(wanted)
         snapshot = self._download("config.json").parent
-        local = folder_details(snapshot, list_files(snapshot, follow_symlinks=True), name=name or self.repo_id)
+        local = folder_details(
+            snapshot, list_files(snapshot, follow_symlinks=True), name=name or self.repo_id
+        )
         info = self.info
         hub_counts = info.safetensors.parameters.items() if info.safetensors else ()
-        by_dtype = {ST_DTYPES.get(k, (k.lower(), 0))[0]: int(v) for k, v in hub_counts} or local.parameters_by_dtype
+        by_dtype = {
+            ST_DTYPES.get(k, (k.lower(), 0))[0]: int(v) for k, v in hub_counts
+        } or local.parameters_by_dtype
         task = info.pipeline_tag or local.pipeline_task
         card = info.card_data.to_dict() if info.card_data is not None else {}
         tagged = (t.split(":", 1)[1] for t in info.tags or () if t.startswith("license:"))
@@ -113,7 +117,9 @@ class HubRepo:
             from huggingface_hub import hf_hub_download
 
             path = self._hub(
-                lambda: hf_hub_download(self.repo_id, filename, revision=self.revision, etag_timeout=_TIMEOUT_S)
+                lambda: hf_hub_download(
+                    self.repo_id, filename, revision=self.revision, etag_timeout=_TIMEOUT_S
+                )
             )
             self._downloaded[filename] = Path(path)
         return self._downloaded[filename]
@@ -138,11 +144,13 @@ class HubRepo:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         except GatedRepoError:
             raise InputError(
-                f"{where}the Hub repo {self.label} is gated", "accept its terms on the Hub and log in with `hf auth login`"
+                f"{where}the Hub repo {self.label} is gated",
+                "accept its terms on the Hub and log in with `hf auth login`",
             ) from None
         except RevisionNotFoundError:
             raise InputError(
-                f"the Hub repo {self.repo_id} has no revision {self.label.partition('@')[2]}", "check the revision"
+                f"the Hub repo {self.repo_id} has no revision {self.label.partition('@')[2]}",
+                "check the revision",
             ) from None
         except RepositoryNotFoundError:
             raise InputError(

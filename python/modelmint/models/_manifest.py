@@ -83,7 +83,9 @@ class WeightsManifest:
 
     def __post_init__(self) -> None:
         if not self.files:
-            raise InputError("a model with no files cannot be registered", "give a folder or file that holds the model")
+            raise InputError(
+                "a model with no files cannot be registered", "give a folder or file that holds the model"
+            )
         keys = [f.path.encode("utf-8") for f in self.files]
         if any(a >= b for a, b in zip(keys, keys[1:])):
             raise ValueError("manifest entries must be sorted by path and distinct (use WeightsManifest.of)")
@@ -177,8 +179,7 @@ class WeightsManifest:
                 raise ValueError(f"unknown scheme {doc['schema']}/{doc['tree']}")
             manifest = cls(
                 tuple(
-                    ManifestEntry(str(f["path"]), _hex32(f["sha256"]), _size(f["size"]))
-                    for f in doc["files"]
+                    ManifestEntry(str(f["path"]), _hex32(f["sha256"]), _size(f["size"])) for f in doc["files"]
                 )
             )
             stated = _hex32(doc["root"])

@@ -99,4 +99,6 @@ def open_model(
         raise InputError(f"{path} is a symbolic link to nothing", "give the model's real path")
     if repo is not None and not isinstance(ref, Path):
         return HubRepo(*repo, guessed=True)
-    raise InputError(f"{path} does not exist", "give a model folder, a .gguf file, or a Hub repo id (org/name)")
+    raise InputError(
+        f"{path} does not exist", "give a model folder, a .gguf file, or a Hub repo id (org/name)"
+    )

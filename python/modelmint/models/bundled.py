@@ -95,7 +95,9 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    with contextlib.redirect_stderr(io.StringIO()):  # the GGUF reader's own tqdm bar ignores quiet_transformers
+    with contextlib.redirect_stderr(
+        io.StringIO()
+    ):  # the GGUF reader's own tqdm bar ignores quiet_transformers
         loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = loaded.config.to_dict()
     config.pop("quantization_config", None)

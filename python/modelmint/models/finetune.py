@@ -68,9 +68,13 @@ def finetune(
         raise InputError(f"the learning rate must be positive, not {lr}")
     base, data, out = Path(base), Path(data), Path(out)
     if not (base / "config.json").is_file():
-        raise InputError(f"{base} is not a Hugging Face model folder (no config.json)", "give the folder of a model")
+        raise InputError(
+            f"{base} is not a Hugging Face model folder (no config.json)", "give the folder of a model"
+        )
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out} already exists and is not empty", "choose another output folder, or overwrite it")
+        raise InputError(
+            f"{out} already exists and is not empty", "choose another output folder, or overwrite it"
+        )
     texts = read_texts(data)
 
     import torch
@@ -137,7 +141,9 @@ def read_texts(data: Path) -> list[str]:
         except (ValueError, KeyError, TypeError):
             text = None
         if not isinstance(text, str):
-            raise InputError(f"{data} line {number} has no string field 'text'", 'each line must be {"text": "..."}')
+            raise InputError(
+                f"{data} line {number} has no string field 'text'", 'each line must be {"text": "..."}'
+            )
         texts.append(text)
     if not texts:
         raise InputError(f"{data} has no texts to train on", 'give a JSONL file of {"text": "..."} lines')

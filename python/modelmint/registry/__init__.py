@@ -26,7 +26,14 @@ from modelmint.registry.models import (
     show,
     verify_model,
 )
-from modelmint.registry.oml import OmlCommitment, OmlReveal, OmlVerification, commit_oml, reveal_oml, verify_oml
+from modelmint.registry.oml import (
+    OmlCommitment,
+    OmlReveal,
+    OmlVerification,
+    commit_oml,
+    reveal_oml,
+    verify_oml,
+)
 
 __all__ = [
     "DatapointCheck",

@@ -183,7 +183,8 @@ class DatapointProof:
             raise InputError(f"{source} is not a modelmint dataset proof ({detail})", _PROOF_FIX) from None
         if not (len(positions) == len(hashes) == len(leaves)) or not hashes:
             raise InputError(
-                f"{source} lists {len(positions)} positions, {len(hashes)} hashes and {len(leaves)} leaves", _PROOF_FIX
+                f"{source} lists {len(positions)} positions, {len(hashes)} hashes and {len(leaves)} leaves",
+                _PROOF_FIX,
             )
         for h, leaf in zip(hashes, leaves, strict=True):
             if "0x" + leaf_hash(bytes.fromhex(h[2:])).hex() != leaf:
@@ -288,7 +289,9 @@ def commit_dataset(
     else:
         minted = contract.mint(to, tree.root, digest.count, metadata_uri, predecessor_id)
     record = contract.record(minted.token_id)
-    return _commitment(chain, contract, record, metadata, sent=minted, claims=claims_of(contract, tree.root), commit=commit)
+    return _commitment(
+        chain, contract, record, metadata, sent=minted, claims=claims_of(contract, tree.root), commit=commit
+    )
 
 
 def verify_datapoints(chain: Chain, store: ContentStore, path: Paths, token_id: int) -> DatasetVerification:
@@ -338,7 +341,9 @@ def prove_datapoints(
             dataset or given twice, or a datapoint of ``path`` that is not in the dataset.
     """
     if (path is None) == (positions is None):
-        raise InputError("give either a file of datapoints or positions to prove", "pass FILE or --index N, not both")
+        raise InputError(
+            "give either a file of datapoints or positions to prove", "pass FILE or --index N, not both"
+        )
     contract = DatasetContract(chain)
     record = contract.record(token_id)
     metadata = read_metadata(store, record)
@@ -393,7 +398,9 @@ def prove_datapoints(
             leaves=tuple(_hex(leaf_hash(h)) for h in multi.leaves),
             proof=tuple(_hex(p) for p in multi.proof),
             proof_flags=multi.proof_flags,
-            calldata=contract.multi_verify_calldata(token_id, list(multi.leaves), list(multi.proof), list(multi.proof_flags)),
+            calldata=contract.multi_verify_calldata(
+                token_id, list(multi.leaves), list(multi.proof), list(multi.proof_flags)
+            ),
         )
         ok = contract.multi_verify(token_id, list(multi.leaves), list(multi.proof), list(multi.proof_flags))
     if not ok:
@@ -437,7 +444,10 @@ def check_proof(chain: Chain, proof: DatapointProof, contract_address: str | Non
     else:
         calldata = contract.multi_verify_calldata(proof.token_id, hashes, siblings, list(proof.proof_flags))
     if calldata.lower() != proof.calldata:
-        raise InputError("the proof's calldata does not encode its fields", "the file was altered; prove the datapoints again")
+        raise InputError(
+            "the proof's calldata does not encode its fields",
+            "the file was altered; prove the datapoints again",
+        )
     record = contract.record(proof.token_id)
     if proof.proof_flags is None:
         valid = contract.verify_datapoint(proof.token_id, hashes[0], siblings)
@@ -491,7 +501,9 @@ def export_tree(
         InputError: neither or both of a token and a path, or too many leaves.
     """
     if (token_id is None) == (path is None):
-        raise InputError("give either a token or a dataset path to export", "pass --token ID or PATH, not both")
+        raise InputError(
+            "give either a token or a dataset path to export", "pass --token ID or PATH, not both"
+        )
     if token_id is not None:
         if chain is None or store is None:
             raise ValueError("exporting a token's tree needs the chain and the content store")
@@ -507,7 +519,9 @@ def export_tree(
     return len(tree)
 
 
-def hash_paths(path: Paths, fmt: str | None = None, progress: Callable[[int], None] | None = None) -> DatasetDigest:
+def hash_paths(
+    path: Paths, fmt: str | None = None, progress: Callable[[int], None] | None = None
+) -> DatasetDigest:
     """Hashes one dataset, or several shard files as one dataset."""
     paths = _as_list(path)
     return hash_dataset(paths[0], fmt, progress) if len(paths) == 1 else hash_shards(paths, fmt, progress)

@@ -188,8 +188,12 @@ def commit_huref(
         image = str(bundle.header.get("image", {}).get("uri", ""))
         found_sha = "0x" + existing.commitment.hex()
         return _commitment(chain, contract, token_id, fp, existing.uri, len(data), found_sha, image, None)
-    sent = contract.commit_fingerprint(token_id, FingerprintKind.HuRef, bytes.fromhex(stored.sha256[2:]), stored.uri)
-    return _commitment(chain, contract, token_id, fp, stored.uri, stored.size, stored.sha256, stored.image_uri, sent)
+    sent = contract.commit_fingerprint(
+        token_id, FingerprintKind.HuRef, bytes.fromhex(stored.sha256[2:]), stored.uri
+    )
+    return _commitment(
+        chain, contract, token_id, fp, stored.uri, stored.size, stored.sha256, stored.image_uri, sent
+    )
 
 
 def register_with_huref(
@@ -220,7 +224,9 @@ def register_with_huref(
     computed = fingerprint_model(store, local, tokens=tokens, layers=layers)
     registered = register_model(chain, store, model, image=computed[1].image_uri, **registration)
     root = bytes.fromhex(registered.weights_root.removeprefix("0x"))
-    return registered, commit_huref(chain, store, local, registered.token_id, computed=computed, weights_root=root)
+    return registered, commit_huref(
+        chain, store, local, registered.token_id, computed=computed, weights_root=root
+    )
 
 
 def load_committed(store: ContentStore, token_id: int, uri: str, commitment: bytes) -> huref.Bundle:
@@ -253,14 +259,25 @@ def committed_fingerprints(chain: Chain) -> list[tuple[int, bytes, str, int]]:
         "address": contract.address,
         "fromBlock": contract.deployment.contracts[contract.NAME].block,
         "toBlock": "latest",
-        "topics": ["0x" + keccak(text=signature).hex(), None, "0x" + int(FingerprintKind.HuRef).to_bytes(32, "big").hex()],
+        "topics": [
+            "0x" + keccak(text=signature).hex(),
+            None,
+            "0x" + int(FingerprintKind.HuRef).to_bytes(32, "big").hex(),
+        ],
     }
     # Decoded here rather than by web3's event machinery, which costs a millisecond a log.
     logs = guard(lambda: chain.w3.eth.get_logs(query), chain.url)  # type: ignore[arg-type]
     found = []
     for log in logs:
         commitment, uri = abi_decode(["bytes32", "string"], bytes(log["data"]))
-        found.append((int.from_bytes(bytes(log["topics"][1]), "big"), bytes(commitment), str(uri), int(log["blockNumber"])))
+        found.append(
+            (
+                int.from_bytes(bytes(log["topics"][1]), "big"),
+                bytes(commitment),
+                str(uri),
+                int(log["blockNumber"]),
+            )
+        )
     return found
 
 
@@ -278,7 +295,11 @@ def identify(
     stored sketches (within 0.01 of the exact value, docs/huref.md); fingerprints over other
     token sets are listed as not comparable, and bundles that fail their hash are refused.
     """
-    fp = model if isinstance(model, huref.Fingerprint) else huref.fingerprint(model, tokens=tokens, layers=layers)
+    fp = (
+        model
+        if isinstance(model, huref.Fingerprint)
+        else huref.fingerprint(model, tokens=tokens, layers=layers)
+    )
     contract = ModelContract(chain)
     started = time.perf_counter()
     ranking: list[Candidate] = []
@@ -306,7 +327,11 @@ def identify(
     same: list[Candidate] = []
     if ranking:
         top = ranking[0]
-        same = [c for c in ranking if c.commitment == top.commitment or (top.ics or 0) - (c.ics or 0) <= SAME_BUNDLE_ICS]
+        same = [
+            c
+            for c in ranking
+            if c.commitment == top.commitment or (top.ics or 0) - (c.ics or 0) <= SAME_BUNDLE_ICS
+        ]
         # Blocks order commitments strictly even when two share a timestamp.
         same.sort(key=lambda c: (c.committed_block, c.token_id))
     label = str(model) if not isinstance(model, huref.Fingerprint) else "the suspect"
@@ -326,7 +351,11 @@ def identify(
 
 def refusal_error(refused: Sequence[Refusal]) -> IntegrityError:
     """The one-line error for fingerprints refused during an identification."""
-    more = f" (and {len(refused) - 1} more: models {', '.join(str(r.token_id) for r in refused[1:])})" if len(refused) > 1 else ""
+    more = (
+        f" (and {len(refused) - 1} more: models {', '.join(str(r.token_id) for r in refused[1:])})"
+        if len(refused) > 1
+        else ""
+    )
     return IntegrityError(
         f"{refused[0].reason}{more}",
         "refused, not ranked: the stored fingerprint is not what the owner committed",

@@ -30,7 +30,14 @@ from modelmint.chain.contracts import (
 )
 from modelmint.errors import InputError, IntegrityError, ModelmintError
 from modelmint.hashing.canonical import canonical_json
-from modelmint.models import MANIFEST_SCHEME, FileDifference, ModelDetails, ModelSource, WeightsManifest, open_model
+from modelmint.models import (
+    MANIFEST_SCHEME,
+    FileDifference,
+    ModelDetails,
+    ModelSource,
+    WeightsManifest,
+    open_model,
+)
 from modelmint.models._details import iso_utc
 from modelmint.models._manifest import TREE as MANIFEST_TREE
 from modelmint.registry.claims import Claim, claims_of, own_claim
@@ -195,7 +202,12 @@ class RegistryRecord:
             "txHash": self.tx_hash,
             "metadataUri": self.metadata_uri,
             "fingerprints": [
-                {"kind": f.kind.name, "commitment": _hex(f.commitment), "committedAt": f.committed_at, "uri": f.uri}
+                {
+                    "kind": f.kind.name,
+                    "commitment": _hex(f.commitment),
+                    "committedAt": f.committed_at,
+                    "uri": f.uri,
+                }
                 for f in self.fingerprints
                 if f.committed
             ],
@@ -292,7 +304,13 @@ def register_model(
             )
         record = contract.record(mine.token_id)
         return _registration(
-            chain, contract, record, _metadata_or_none(store, record.metadata_uri), manifest, None, claims=claims
+            chain,
+            contract,
+            record,
+            _metadata_or_none(store, record.metadata_uri),
+            manifest,
+            None,
+            claims=claims,
         )
 
     manifest_uri = to_uri(store.put(manifest.canonical()))
@@ -318,9 +336,13 @@ def register_model(
         prepared = prepare_oml(chain, store, contract, contract.next_token_id(), oml, oml_secrets)
     at_mint = prepared.at_mint() if prepared else None
     if commit is not None:
-        minted = contract.reveal_mint(to, manifest.root, metadata_uri, parent_id, dataset_ids, commit.salt, at_mint)
+        minted = contract.reveal_mint(
+            to, manifest.root, metadata_uri, parent_id, dataset_ids, commit.salt, at_mint
+        )
     elif at_mint is not None:
-        minted = contract.mint_with_fingerprint(to, manifest.root, metadata_uri, parent_id, dataset_ids, at_mint)
+        minted = contract.mint_with_fingerprint(
+            to, manifest.root, metadata_uri, parent_id, dataset_ids, at_mint
+        )
     else:
         minted = contract.mint(to, manifest.root, metadata_uri, parent_id, dataset_ids)
     return _registration(
@@ -398,11 +420,16 @@ def list_records(chain: Chain, store: ContentStore, kind: str | None = None) -> 
     if kind in (None, "dataset"):
         datasets = DatasetContract(chain)
         logs = mint_logs(datasets)
-        out += [_dataset_record(chain, datasets, store, i, logs.get(i)) for i in range(1, datasets.total_minted() + 1)]
+        out += [
+            _dataset_record(chain, datasets, store, i, logs.get(i))
+            for i in range(1, datasets.total_minted() + 1)
+        ]
     if kind in (None, "model"):
         models = ModelContract(chain)
         logs = mint_logs(models)
-        out += [_model_record(chain, models, store, i, logs.get(i)) for i in range(1, models.total_minted() + 1)]
+        out += [
+            _model_record(chain, models, store, i, logs.get(i)) for i in range(1, models.total_minted() + 1)
+        ]
     return out
 
 
@@ -419,14 +446,18 @@ def show(chain: Chain, store: ContentStore, ref: str) -> RegistryRecord:
         return _dataset_record(chain, datasets, store, token_id, mint_logs(datasets).get(token_id))
     models = ModelContract(chain)
     record = _model_record(chain, models, store, token_id, mint_logs(models).get(token_id))
-    return dataclasses.replace(record, fingerprints=tuple(models.fingerprint(token_id, k) for k in FingerprintKind))
+    return dataclasses.replace(
+        record, fingerprints=tuple(models.fingerprint(token_id, k) for k in FingerprintKind)
+    )
 
 
 def resolve_ref(chain: Chain, ref: str) -> tuple[str, int]:
     """``dataset/N`` or ``model/N`` as given; a bare ``N`` when exactly one registry has token N."""
     kind, _, number = ref.strip().rpartition("/")
     if not number.isdigit() or int(number) == 0 or kind not in ("", *KINDS):
-        raise InputError(f"{ref!r} is not a token reference", "write dataset/N, model/N, or N when only one exists")
+        raise InputError(
+            f"{ref!r} is not a token reference", "write dataset/N, model/N, or N when only one exists"
+        )
     token_id = int(number)
     if kind:
         if token_id > _registry(chain, kind).total_minted():
@@ -440,7 +471,9 @@ def resolve_ref(chain: Chain, ref: str) -> tuple[str, int]:
             f"say which: dataset/{token_id} or model/{token_id}",
         )
     if not found:
-        raise InputError(f"no dataset or model has token id {token_id}", "list the tokens with `modelmint list`")
+        raise InputError(
+            f"no dataset or model has token id {token_id}", "list the tokens with `modelmint list`"
+        )
     return found[0], token_id
 
 
@@ -685,7 +718,9 @@ def _dataset_node(store: ContentStore, record: DatasetRecord) -> DatasetNode:
 
 def _existing_model(models: ModelContract, token_id: int) -> ModelRecord:
     if not models.exists(token_id):
-        raise InputError(f"there is no model {token_id}", "list the models with `modelmint list --kind model`")
+        raise InputError(
+            f"there is no model {token_id}", "list the models with `modelmint list --kind model`"
+        )
     return models.record(token_id)
 
 

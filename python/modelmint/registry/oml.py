@@ -169,8 +169,14 @@ def prepare_oml(
     without the salts that open it.
     """
     if not fingerprints:
-        raise InputError("there are no fingerprints to commit", "give a fingerprint file with at least one entry")
-    path = Path(secrets_path) if secrets_path else secrets_file(chain.home, chain.chain_id, contract.address, token_id)
+        raise InputError(
+            "there are no fingerprints to commit", "give a fingerprint file with at least one entry"
+        )
+    path = (
+        Path(secrets_path)
+        if secrets_path
+        else secrets_file(chain.home, chain.chain_id, contract.address, token_id)
+    )
     salted = salt(fingerprints)
     kept = new_secrets(fingerprints, chain.chain_id, contract.address, token_id, salted)
     write_secrets(path, kept)
@@ -200,7 +206,9 @@ def commit_oml(
         RevertError: the contract refuses (not the owner, unknown token).
     """
     if not fingerprints:
-        raise InputError("there are no fingerprints to commit", "give a fingerprint file with at least one entry")
+        raise InputError(
+            "there are no fingerprints to commit", "give a fingerprint file with at least one entry"
+        )
     contract = ModelContract(chain)
     existing = contract.fingerprint(token_id, FingerprintKind.OML)
     if existing.committed:
@@ -237,9 +245,17 @@ def reveal_oml(
     if count < 1:
         raise InputError(f"--count must be at least 1, not {count}")
     contract = ModelContract(chain)
-    path = Path(secrets_path) if secrets_path else secrets_file(chain.home, chain.chain_id, contract.address, token_id)
+    path = (
+        Path(secrets_path)
+        if secrets_path
+        else secrets_file(chain.home, chain.chain_id, contract.address, token_id)
+    )
     kept = read_secrets(path)
-    if (kept.chain_id, kept.contract.lower(), kept.token_id) != (chain.chain_id, contract.address.lower(), token_id):
+    if (kept.chain_id, kept.contract.lower(), kept.token_id) != (
+        chain.chain_id,
+        contract.address.lower(),
+        token_id,
+    ):
         raise InputError(
             f"{path} holds the fingerprints of model {kept.token_id} on chain {kept.chain_id} ({kept.contract}), "
             f"not of model {token_id} on chain {chain.chain_id} ({contract.address})",
@@ -250,18 +266,26 @@ def reveal_oml(
     if count > len(unrevealed):
         raise InputError(
             f"only {len(unrevealed)} of the {len(kept.fingerprints)} committed fingerprints are unrevealed",
-            f"reveal at most {len(unrevealed)}" if unrevealed else "every fingerprint of this commitment is public",
+            f"reveal at most {len(unrevealed)}"
+            if unrevealed
+            else "every fingerprint of this commitment is public",
         )
     chosen = (rng or secrets.SystemRandom()).sample(unrevealed, count)
     order, proof = reveal_plan(kept, chosen)
     items = [kept.fingerprints[i] for i in order]
     sent = contract.reveal_fingerprints(
-        token_id, [RevealedFingerprint(f.salt, f.key, f.response) for f in items], proof.proof, proof.proof_flags
+        token_id,
+        [RevealedFingerprint(f.salt, f.key, f.response) for f in items],
+        proof.proof,
+        proof.proof_flags,
     )
     write_secrets(path, kept.with_revealed(order))
     return OmlReveal(
         token_id=token_id,
-        revealed=[RevealedPair(f.key, f.response, "0x" + f.salt.hex(), "0x" + digests[i].hex()) for i, f in zip(order, items)],
+        revealed=[
+            RevealedPair(f.key, f.response, "0x" + f.salt.hex(), "0x" + digests[i].hex())
+            for i, f in zip(order, items)
+        ],
         revealed_total=len(kept.fingerprints) - len(unrevealed) + count,
         committed=len(kept.fingerprints),
         secrets_file=str(path),
@@ -307,7 +331,9 @@ def verify_oml(
     binding = Binding(chain.chain_id, contract.address, token_id)
     for item in revealed:
         if fingerprint_digest(binding, item.salt, item.key, item.response) != item.digest:
-            raise IntegrityError(f"a reveal event of model {token_id} does not hash to its digest", "check the RPC node")
+            raise IntegrityError(
+                f"a reveal event of model {token_id} does not hash to its digest", "check the RPC node"
+            )
     document = _commitment_document(store, contract, token_id)
     strategy = str(document.get("strategy") or "")
     p = null_match_bound(strategy, [r.response for r in revealed], document.get("params") or {})
@@ -319,12 +345,17 @@ def verify_oml(
     if suspect_token is not None:
         other = contract.record(suspect_token) if contract.exists(suspect_token) else None
         if other is None:
-            raise InputError(f"there is no model {suspect_token}", "give the suspect's ModelNFT id, or --released DATE")
+            raise InputError(
+                f"there is no model {suspect_token}", "give the suspect's ModelNFT id, or --released DATE"
+            )
         release_time, release_source = other.claimed_at, f"the claim of model {suspect_token}"
 
     questions = max_new_tokens or min(64, 8 + max(len(r.response) for r in revealed) // 2)
     answers = suspect.answer([r.key for r in revealed], questions)
-    results = [FingerprintMatch(r.key, r.response, a.text, suspect.matches(a, r.response)) for r, a in zip(revealed, answers)]
+    results = [
+        FingerprintMatch(r.key, r.response, a.text, suspect.matches(a, r.response))
+        for r, a in zip(revealed, answers)
+    ]
     matched = sum(r.matched for r in results)
 
     registered_matched = None
@@ -372,7 +403,9 @@ def _commit_block(contract: ModelContract, token_id: int) -> int | None:
     from_block = contract.deployment.contracts[contract.NAME].block
     event = contract.contract.events.FingerprintCommitted()
     logs = guard(
-        lambda: event.get_logs(from_block=from_block, argument_filters={"tokenId": token_id, "kind": int(FingerprintKind.OML)}),
+        lambda: event.get_logs(
+            from_block=from_block, argument_filters={"tokenId": token_id, "kind": int(FingerprintKind.OML)}
+        ),
         contract.chain.url,
     )
     return int(logs[0]["blockNumber"]) if logs else None
@@ -387,9 +420,15 @@ def _commitment_document(store: ContentStore, contract: ModelContract, token_id:
         )
     try:
         document = json.loads(store.get(parse_uri(record.uri)))
-        if document.get("schema") != COMMITMENT_SCHEMA or document.get("root") != "0x" + record.commitment.hex():
+        if (
+            document.get("schema") != COMMITMENT_SCHEMA
+            or document.get("root") != "0x" + record.commitment.hex()
+        ):
             raise ValueError("not this commitment")
-        if int(document.get("tokenId", -1)) != token_id or int(document.get("chainId", -1)) != contract.chain.chain_id:
+        if (
+            int(document.get("tokenId", -1)) != token_id
+            or int(document.get("chainId", -1)) != contract.chain.chain_id
+        ):
             raise ValueError("bound to another token")
     except (ValueError, TypeError, AttributeError):
         raise IntegrityError(

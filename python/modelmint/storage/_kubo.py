@@ -48,7 +48,9 @@ class KuboStore:
 
     api_url: str
     timeout_s: float = 30.0
-    _session: requests.Session = field(default_factory=requests.Session, init=False, repr=False, compare=False)
+    _session: requests.Session = field(
+        default_factory=requests.Session, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_url", _normalise_url(self.api_url))
@@ -65,9 +67,13 @@ class KuboStore:
         params = {"arg": cid, "length": str(max_bytes + 1)}  # the daemon stops one byte past the bound
         with self._call("cat", params, what=f"read {cid}", search_s=self.timeout_s, stream=True) as response:
             try:
-                data = read_bounded(response.iter_content(CHUNK_SIZE), max_bytes, cid, f"the IPFS daemon at {self.api_url}")
+                data = read_bounded(
+                    response.iter_content(CHUNK_SIZE), max_bytes, cid, f"the IPFS daemon at {self.api_url}"
+                )
             except requests.RequestException as exc:
-                raise StoreError(f"the IPFS daemon at {self.api_url} broke off reading {cid} ({exc})", None) from exc
+                raise StoreError(
+                    f"the IPFS daemon at {self.api_url} broke off reading {cid} ({exc})", None
+                ) from exc
         actual = cid_of_bytes(data)
         if actual != cid:
             raise IntegrityError(
@@ -80,7 +86,12 @@ class KuboStore:
         """Whether the daemon holds the content itself; it never searches the network for it."""
         parse_cid(cid)
         try:
-            self._call("block/stat", {"arg": cid, "offline": "true"}, what=f"look up {cid}", search_s=_LOOKUP_TIMEOUT_S)
+            self._call(
+                "block/stat",
+                {"arg": cid, "offline": "true"},
+                what=f"look up {cid}",
+                search_s=_LOOKUP_TIMEOUT_S,
+            )
         except _DaemonRefused:
             return False
         return True
@@ -117,7 +128,9 @@ class KuboStore:
             params = {**params, "timeout": f"{search_s:g}s"}
         read_timeout_s = _IMPORT_TIMEOUT_S if search_s is None else search_s + 5
         try:
-            response = self._session.post(url, params=params, timeout=(_CONNECT_TIMEOUT_S, read_timeout_s), **kwargs)
+            response = self._session.post(
+                url, params=params, timeout=(_CONNECT_TIMEOUT_S, read_timeout_s), **kwargs
+            )
         except requests.ConnectionError as exc:
             raise StoreError(f"no IPFS daemon answers at {self.api_url}", _START_DAEMON) from exc
         except requests.Timeout as exc:
@@ -126,7 +139,9 @@ class KuboStore:
                 "check that the daemon is healthy, or allow more time",
             ) from exc
         except requests.RequestException as exc:
-            raise StoreError(f"cannot talk to the IPFS daemon at {self.api_url} ({exc})", _START_DAEMON) from exc
+            raise StoreError(
+                f"cannot talk to the IPFS daemon at {self.api_url} ({exc})", _START_DAEMON
+            ) from exc
         if response.status_code in (404, 405):
             raise StoreError(
                 f"{self.api_url} does not serve the IPFS RPC command {command} (HTTP {response.status_code})",
@@ -151,7 +166,9 @@ def _normalise_url(url: str) -> str:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}"
     if not re.match(r"^https?://[^/]+", url):
-        raise InputError(f"not an IPFS RPC address: {url!r}", "give http://127.0.0.1:5001 or /ip4/127.0.0.1/tcp/5001")
+        raise InputError(
+            f"not an IPFS RPC address: {url!r}", "give http://127.0.0.1:5001 or /ip4/127.0.0.1/tcp/5001"
+        )
     return url.rstrip("/")
 
 
@@ -172,7 +189,9 @@ def _read_chunks(path: Path) -> Iterator[bytes]:
             while chunk := source.read(1 << 20):
                 yield chunk
     except OSError as exc:
-        raise InputError(f"cannot read {path} ({exc.strerror or exc})", "check the path and its permissions") from exc
+        raise InputError(
+            f"cannot read {path} ({exc.strerror or exc})", "check the path and its permissions"
+        ) from exc
 
 
 def _last_hash(text: str) -> str:

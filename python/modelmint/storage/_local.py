@@ -59,7 +59,8 @@ class LocalStore:
             raise self._missing(cid) from None
         except OSError as exc:
             raise StoreError(
-                f"cannot read {cid} from {self.root} ({exc.strerror or exc})", "check the folder's permissions"
+                f"cannot read {cid} from {self.root} ({exc.strerror or exc})",
+                "check the folder's permissions",
             ) from exc
         actual = cid_of_bytes(data)
         if actual != cid:

@@ -68,7 +68,9 @@ def cid_of_file(path: str | Path) -> str:
         with path.open("rb") as stream:
             return cid_of_stream(stream)
     except OSError as exc:
-        raise InputError(f"cannot read {path} ({exc.strerror or exc})", "check the path and its permissions") from exc
+        raise InputError(
+            f"cannot read {path} ({exc.strerror or exc})", "check the path and its permissions"
+        ) from exc
 
 
 def cid_of_stream(stream: Readable) -> str:
@@ -165,7 +167,9 @@ def _file_node(links: list[_Link], on_block: Callable[[Block], None] | None) -> 
     node = b"".join(
         _field_bytes(
             2,
-            _field_bytes(1, _binary_cid(link.codec, link.digest)) + _field_bytes(2, b"") + _field_varint(3, link.tsize),
+            _field_bytes(1, _binary_cid(link.codec, link.digest))
+            + _field_bytes(2, b"")
+            + _field_varint(3, link.tsize),
         )
         for link in links
     )

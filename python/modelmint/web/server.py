@@ -85,7 +85,9 @@ def build_static(home: Home, out: Path) -> str:
         shutil.copyfile(source / PAGE, out / PAGE)
         (out / DEPLOYMENTS).write_text(json.dumps(deployments_document(home), indent=2) + "\n")
     except OSError as exc:
-        raise InputError(f"cannot write {out} ({exc.strerror or exc})", "choose a folder you can write to") from exc
+        raise InputError(
+            f"cannot write {out} ({exc.strerror or exc})", "choose a folder you can write to"
+        ) from exc
     return cid_of_file(out / PAGE)
 
 
@@ -116,7 +118,8 @@ def serve(home: Home, port: int = 0, ipfs_api: str | None = None) -> PageServer:
         httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
         raise InputError(
-            f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})", "choose another --port, or leave it out"
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})",
+            "choose another --port, or leave it out",
         ) from exc
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="modelmint-web", daemon=True)
@@ -146,18 +149,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         port = self.server.server_address[1]
         if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
-            return self._send(HTTPStatus.MISDIRECTED_REQUEST, b"only http://127.0.0.1 is served\n", "text/plain", head)
+            return self._send(
+                HTTPStatus.MISDIRECTED_REQUEST, b"only http://127.0.0.1 is served\n", "text/plain", head
+            )
         url = urlsplit(self.path)
         path = url.path
         if path in ("/", f"/{PAGE}"):
-            return self._send(HTTPStatus.OK, (self.page / PAGE).read_bytes(), "text/html; charset=utf-8", head)
+            return self._send(
+                HTTPStatus.OK, (self.page / PAGE).read_bytes(), "text/html; charset=utf-8", head
+            )
         if path == f"/{DEPLOYMENTS}":
             body = json.dumps(deployments_document(self.home)).encode()
             return self._send(HTTPStatus.OK, body, "application/json", head)
         if path.startswith("/ipfs/"):
-            raw = "raw" in parse_qs(url.query).get("format", []) or "application/vnd.ipld.raw" in self.headers.get(
-                "Accept", ""
-            )
+            raw = "raw" in parse_qs(url.query).get(
+                "format", []
+            ) or "application/vnd.ipld.raw" in self.headers.get("Accept", "")
             return self._content(path.removeprefix("/ipfs/"), raw, head)
         return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
 

@@ -31,7 +31,9 @@ def own_devnet(tmp_path) -> Iterator[Home]:
 
 
 def _rpc(url: str, method: str, *params):
-    answer = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10)
+    answer = requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
+    )
     return answer.json()["result"]
 
 
@@ -50,7 +52,9 @@ def test_a_failed_transaction_is_explained_by_the_state_it_ran_on(own_devnet, tm
     deployment = deployments.deploy(chain)
     commit_dataset(chain, LocalStore(tmp_path / "store"), SAMPLE / "member.jsonl", name="one")
     me, other = chain.signer.address, wallet.dev_account(1).address
-    nft = chain.w3.eth.contract(address=deployment.contracts["DatasetNFT"].address, abi=load_artifact("DatasetNFT").abi)
+    nft = chain.w3.eth.contract(
+        address=deployment.contracts["DatasetNFT"].address, abi=load_artifact("DatasetNFT").abi
+    )
     nonce = chain.w3.eth.get_transaction_count(me)
     fees = {"gas": 200_000, "chainId": chain.chain_id, "from": me}
     # A: take token 1 from `other`, who does not own it yet: fails with ERC721IncorrectOwner.
@@ -119,7 +123,16 @@ def sepolia_rehearsal(tmp_path, monkeypatch) -> Iterator[Chain]:
     """A real anvil with Sepolia's chain id, mining only when told to, and a funded keystore."""
     port = devnet._free_port()
     proc = subprocess.Popen(
-        [devnet.find_anvil(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", "11155111", "--no-mining"],
+        [
+            devnet.find_anvil(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--chain-id",
+            "11155111",
+            "--no-mining",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -49,7 +49,16 @@ def test_packaged_artifacts_equal_a_fresh_compile(fresh: Path) -> None:
 @pytest.mark.skipif(not FORGE.exists(), reason="forge is installed by npm ci")
 def test_forge_builds_the_same_bytecode(fresh: Path, tmp_path: Path) -> None:
     subprocess.run(
-        [str(FORGE), "build", "--skip", "test", "--out", str(tmp_path / "out"), "--cache-path", str(tmp_path / "cache")],
+        [
+            str(FORGE),
+            "build",
+            "--skip",
+            "test",
+            "--out",
+            str(tmp_path / "out"),
+            "--cache-path",
+            str(tmp_path / "cache"),
+        ],
         cwd=REPO,
         check=True,
         capture_output=True,
@@ -86,17 +95,24 @@ def test_artifact_layout(fresh: Path) -> None:
     assert data["compiler"]["settings"]["optimizer"] == {"enabled": True, "runs": 200}
     assert data["compiler"]["settings"]["evmVersion"] == "cancun"
     assert data["bytecode"].startswith("0x60")
-    assert {e["name"] for e in data["abi"] if e["type"] == "error"} >= {"InvalidIpfsURI", "MintCommitmentNotMatured"}
+    assert {e["name"] for e in data["abi"] if e["type"] == "error"} >= {
+        "InvalidIpfsURI",
+        "MintCommitmentNotMatured",
+    }
 
 
 def test_source_hash_follows_its_spec(fresh: Path) -> None:
     """sha256 of `sha256sum`-style lines, sorted by name, over the whole import closure."""
     entries = sorted(
-        p.relative_to(REPO).as_posix() for p in CONTRACTS.rglob("*.sol") if p.relative_to(CONTRACTS).parts[0] != "test"
+        p.relative_to(REPO).as_posix()
+        for p in CONTRACTS.rglob("*.sol")
+        if p.relative_to(CONTRACTS).parts[0] != "test"
     )
     sources = compiler.collect_sources(REPO, entries, compiler.compiler_settings(_profile())["remappings"])
     assert "node_modules/@openzeppelin/contracts/token/ERC721/ERC721.sol" in sources
-    manifest = "".join(f"{hashlib.sha256((REPO / n).read_bytes()).hexdigest()}  {n}\n" for n in sorted(sources))
+    manifest = "".join(
+        f"{hashlib.sha256((REPO / n).read_bytes()).hexdigest()}  {n}\n" for n in sorted(sources)
+    )
     expected = "0x" + hashlib.sha256(manifest.encode()).hexdigest()
     assert compiler.source_hash(sources) == expected
     assert json.loads((fresh / "ModelNFT.json").read_text())["sourceHash"] == expected
@@ -119,7 +135,9 @@ def test_load_artifact_of_an_unknown_contract_says_what_to_do() -> None:
 
 def test_a_compiler_of_another_version_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "solc"
-    fake.write_text("#!/bin/sh\necho 'solc, the solidity compiler commandline interface'\necho 'Version: 0.8.20+commit.a1b79de6.Linux.g++'\n")
+    fake.write_text(
+        "#!/bin/sh\necho 'solc, the solidity compiler commandline interface'\necho 'Version: 0.8.20+commit.a1b79de6.Linux.g++'\n"
+    )
     fake.chmod(0o755)
     monkeypatch.setenv(compiler.SOLC_ENV, str(fake))
     found = compiler.find_compiler(REPO)
@@ -135,7 +153,9 @@ def test_a_missing_compiler_is_reported_with_a_fix(tmp_path: Path, monkeypatch: 
     assert info.value.fix
 
 
-def test_a_checkout_without_node_modules_asks_for_npm_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_checkout_without_node_modules_asks_for_npm_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = _copy_project(tmp_path, node_modules=False)
     monkeypatch.delenv(compiler.SOLC_ENV, raising=False)
     with pytest.raises(BuildError, match="npm ci"):

@@ -29,9 +29,7 @@ def test_deploy_records_addresses_block_and_bytecode_hash(chain, deployed):
         assert item["address"].startswith("0x") and item["block"] >= 1
         from eth_utils import keccak
 
-        assert item["bytecodeHash"] == "0x" + keccak(
-            load_artifact(name).bytecode
-        ).hex()
+        assert item["bytecodeHash"] == "0x" + keccak(load_artifact(name).bytecode).hex()
     assert deployments.load(chain) == deployed
 
 
@@ -63,13 +61,20 @@ def test_custom_errors_are_decoded_by_name_with_their_values(chain, deployed):
     with pytest.raises(RevertError) as caught:
         datasets.reveal_mint(chain.signer.address, root, 3, _uri(b"meta"), b"\x01" * 32)
     assert caught.value.name == "MintCommitmentUnknown"
-    assert caught.value.values["commitment"] == "0x" + mint_commitment_of(root, chain.signer.address, b"\x01" * 32).hex()
-    assert "reverted with MintCommitmentUnknown(commitment=0x" in str(caught.value)  # an error both registries share
+    assert (
+        caught.value.values["commitment"]
+        == "0x" + mint_commitment_of(root, chain.signer.address, b"\x01" * 32).hex()
+    )
+    assert "reverted with MintCommitmentUnknown(commitment=0x" in str(
+        caught.value
+    )  # an error both registries share
     with pytest.raises(RevertError) as caught:
         datasets.record(999)
     assert caught.value.name == "ERC721NonexistentToken"
     with pytest.raises(RevertError) as caught:
-        datasets.mint(chain.signer.address, hashlib.sha256(b"other").digest(), 3, "https://example.com/x.json")
+        datasets.mint(
+            chain.signer.address, hashlib.sha256(b"other").digest(), 3, "https://example.com/x.json"
+        )
     assert caught.value.name == "InvalidIpfsURI"
 
 

@@ -38,7 +38,9 @@ def foreign_node(tmp_path):
 
 
 def _rpc(url, method, *params):
-    return requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
+    return requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    ).json()
 
 
 def test_dev_key_is_the_default_on_the_devnet(chain):
@@ -59,7 +61,9 @@ def test_dev_keys_are_refused_on_other_chains(foreign_node, tmp_path, monkeypatc
         Chain.connect(Home(tmp_path), foreign_node, keystore).signer
 
 
-def test_keystore_deploys_on_a_non_dev_chain_and_never_holds_the_key_in_plain_text(foreign_node, tmp_path, monkeypatch):
+def test_keystore_deploys_on_a_non_dev_chain_and_never_holds_the_key_in_plain_text(
+    foreign_node, tmp_path, monkeypatch
+):
     monkeypatch.setenv(wallet.PASSWORD_ENV, PASSWORD)
     keystore = tmp_path / "me.json"
     address = wallet.create_keystore(keystore, PASSWORD)

@@ -104,7 +104,9 @@ def test_bad_datasets_fail_in_one_line(cli, deployed, tmp_path, make, needles):
 def test_a_shard_that_is_a_symlink_loop_fails_in_one_line(cli, deployed, tmp_path):
     (tmp_path / "train-0-of-2.jsonl").write_text("1\n")
     loop = _symlink_loop(tmp_path)
-    cli("dataset", "mint", str(tmp_path / "train-0-of-2.jsonl"), str(loop)).assert_user_error("Too many levels of symbolic links")
+    cli("dataset", "mint", str(tmp_path / "train-0-of-2.jsonl"), str(loop)).assert_user_error(
+        "Too many levels of symbolic links"
+    )
 
 
 def _mint(cli, *args: str) -> dict:
@@ -146,7 +148,9 @@ def test_exactly_2_to_the_k_datapoints_and_duplicates(cli, deployed, tmp_path):
     dup = tmp_path / "dup.jsonl"
     dup.write_text(lines[6] + "\n")
     proved = cli("dataset", "prove", str(dup), "--token", "1")
-    assert proved.code == 0 and json.loads(proved.stdout)["position"] == 0  # a repeat proves as its first position
+    assert (
+        proved.code == 0 and json.loads(proved.stdout)["position"] == 0
+    )  # a repeat proves as its first position
     proof = tmp_path / "p.json"
     assert cli("dataset", "prove", "--token", "1", "--index", "6", "--out", str(proof)).code == 0
     assert cli("dataset", "check-proof", str(proof)).code == 0

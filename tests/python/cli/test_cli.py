@@ -22,7 +22,9 @@ def _command_paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -
     return paths
 
 
-@pytest.mark.parametrize("path", _command_paths(typer.main.get_command(app)), ids=lambda p: " ".join(p) or "root")
+@pytest.mark.parametrize(
+    "path", _command_paths(typer.main.get_command(app)), ids=lambda p: " ".join(p) or "root"
+)
 def test_help_everywhere(path):
     runner = CliRunner()
     result = runner.invoke(app, [*path, "--help"])

@@ -25,7 +25,12 @@ def _captured(home, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TERMINAL_WIDTH")}
     env["MODELMINT_HOME"] = str(home.root)
     return subprocess.run(
-        [sys.executable, "-m", "modelmint", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
+        [sys.executable, "-m", "modelmint", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
     )
 
 
@@ -61,7 +66,11 @@ COMMANDS = _leaf_commands(typer.main.get_command(app))
 def test_help_in_a_log_shows_every_option_name_whole(path, command, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TERMINAL_WIDTH")}
     proc = subprocess.run(
-        [sys.executable, "-m", "modelmint", *path, "--help"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "modelmint", *path, "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "…" not in proc.stdout

@@ -91,14 +91,20 @@ def test_bad_input_gets_one_line_errors(cli, deployed, tiny_model, gguf_model, t
     bad.write_bytes(b"GGML" + gguf_model.read_bytes()[4:])
     cli("model", "mint", str(bad)).assert_user_error("bad.gguf is not a GGUF file")
 
-    cli("model", "mint", str(tiny_model), "--parent", "4").assert_user_error("ModelUnknownParent(parentId=4)", "--parent")
-    cli("model", "mint", str(tiny_model), "--dataset", "9").assert_user_error("ModelUnknownDataset(datasetId=9)")
+    cli("model", "mint", str(tiny_model), "--parent", "4").assert_user_error(
+        "ModelUnknownParent(parentId=4)", "--parent"
+    )
+    cli("model", "mint", str(tiny_model), "--dataset", "9").assert_user_error(
+        "ModelUnknownDataset(datasetId=9)"
+    )
     cli("model", "verify", str(tiny_model), "--token", "3").assert_user_error("there is no model 3")
     cli("model", "lineage", "3").assert_user_error("there is no model 3")
 
     weights = tiny_model / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
-    cli("model", "mint", str(tiny_model)).assert_user_error("model.safetensors is not a valid safetensors file")
+    cli("model", "mint", str(tiny_model)).assert_user_error(
+        "model.safetensors is not a valid safetensors file"
+    )
     cli("model", "mint", "someone/some-model", env={"HF_HUB_OFFLINE": "1"}).assert_user_error(
         "the Hugging Face Hub cannot be reached", "HF_HUB_OFFLINE"
     )
@@ -108,5 +114,7 @@ def test_symbolic_links_need_the_flag(cli, deployed, tiny_model, tmp_path):
     target = tmp_path / "blob"
     (tiny_model / "config.json").rename(target)
     (tiny_model / "config.json").symlink_to(target)
-    cli("model", "mint", str(tiny_model)).assert_user_error("config.json is a symbolic link", "--follow-symlinks")
+    cli("model", "mint", str(tiny_model)).assert_user_error(
+        "config.json is a symbolic link", "--follow-symlinks"
+    )
     assert cli("model", "mint", str(tiny_model), "--follow-symlinks").code == 0

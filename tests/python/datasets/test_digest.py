@@ -24,7 +24,9 @@ def datasets(tmp_path: Path) -> dict[str, Path]:
     folder.mkdir()
     for i in range(2):
         (folder / f"{i}.bin").write_bytes(bytes([i]) * 2_000_000)
-    hf = save_arrow_dataset(tmp_path / "hf", pa.table({"i": list(range(5))}), pa.table({"i": list(range(5, 8))}))
+    hf = save_arrow_dataset(
+        tmp_path / "hf", pa.table({"i": list(range(5))}), pa.table({"i": list(range(5, 8))})
+    )
     return {
         "jsonl": tmp_path / "d.jsonl",
         "csv": tmp_path / "d.csv",
@@ -36,7 +38,14 @@ def datasets(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("a.jsonl", "jsonl"), ("a.NDJSON", "jsonl"), ("a.jsonlines", "jsonl"), ("a.csv", "csv"), ("a.parquet", "parquet"), ("a.pq", "parquet")],
+    [
+        ("a.jsonl", "jsonl"),
+        ("a.NDJSON", "jsonl"),
+        ("a.jsonlines", "jsonl"),
+        ("a.csv", "csv"),
+        ("a.parquet", "parquet"),
+        ("a.pq", "parquet"),
+    ],
 )
 def test_detect_format_by_extension(tmp_path: Path, name: str, fmt: str) -> None:
     (tmp_path / name).write_text("x")

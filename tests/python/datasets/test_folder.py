@@ -32,7 +32,16 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
-EXPECTED_ORDER = [".hidden", "B.txt", "a.txt", "a/b.txt", "dup.txt", "empty", "z/y/x.bin", "\u00e9t\u00e9.txt"]
+EXPECTED_ORDER = [
+    ".hidden",
+    "B.txt",
+    "a.txt",
+    "a/b.txt",
+    "dup.txt",
+    "empty",
+    "z/y/x.bin",
+    "\u00e9t\u00e9.txt",
+]
 
 
 def test_files_in_utf8_path_order(folder: Path) -> None:

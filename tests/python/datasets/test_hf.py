@@ -73,9 +73,15 @@ def test_rows_follow_select_and_shuffle(tmp_path: Path) -> None:
 
 
 def test_array_features_map_as_nested_lists_whether_or_not_registered(tmp_path: Path) -> None:
-    features = hf.Features({"pixels": hf.Array2D(shape=(2, 2), dtype="uint8"), "seq": hf.List(hf.Array2D(shape=(1, 2), dtype="int32"))})
+    features = hf.Features(
+        {
+            "pixels": hf.Array2D(shape=(2, 2), dtype="uint8"),
+            "seq": hf.List(hf.Array2D(shape=(1, 2), dtype="int32")),
+        }
+    )
     ds = hf.Dataset.from_dict(
-        {"pixels": [np.arange(4, dtype="uint8").reshape(2, 2)], "seq": [[np.zeros((1, 2), dtype="int32")]]}, features=features
+        {"pixels": [np.arange(4, dtype="uint8").reshape(2, 2)], "seq": [[np.zeros((1, 2), dtype="int32")]]},
+        features=features,
     )
     ds.save_to_disk(tmp_path / "ds")
     # This process has imported `datasets`, so pyarrow decodes its extension types;

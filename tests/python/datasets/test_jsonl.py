@@ -24,11 +24,7 @@ def _write(tmp_path: Path, content: bytes, name: str = "data.jsonl") -> Path:
 def test_lines_become_canonical_json(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
-        b'\xef\xbb\xbf{"b": 2, "a": 1.0}\r\n'
-        b"\n"
-        b"   \t \n"
-        b'  ["caf\\u00e9", null]  \n'
-        b'"last line without newline"',
+        b'\xef\xbb\xbf{"b": 2, "a": 1.0}\r\n\n   \t \n  ["caf\\u00e9", null]  \n"last line without newline"',
     )
     assert list(iter_datapoints(path)) == [
         ("line 1", b'{"a":1,"b":2}'),
@@ -67,7 +63,9 @@ def test_malformed_line_names_file_line_and_json_error(tmp_path: Path) -> None:
         (b"1e999", "not finite"),
     ],
 )
-def test_values_json_cannot_carry_exactly_are_refused_with_line(tmp_path: Path, line: bytes, message: str) -> None:
+def test_values_json_cannot_carry_exactly_are_refused_with_line(
+    tmp_path: Path, line: bytes, message: str
+) -> None:
     path = _write(tmp_path, b"1\n2\n" + line + b"\n")
     with pytest.raises(InputError, match=message) as e:
         hash_dataset(path)
@@ -86,16 +84,31 @@ def test_blank_file_is_empty(tmp_path: Path) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
 @settings(max_examples=50, deadline=None)
-@given(values=st.lists(json_values, min_size=1, max_size=5), ascii_only=st.booleans(), indent=st.sampled_from([None, 0]))
-def test_any_spelling_of_a_value_hashes_as_its_rfc8785_form(tmp_path_factory, values, ascii_only, indent) -> None:
-    lines = [json.dumps(v, ensure_ascii=ascii_only, separators=(", ", ": ") if indent is None else (",", ":")) for v in values]
+@given(
+    values=st.lists(json_values, min_size=1, max_size=5),
+    ascii_only=st.booleans(),
+    indent=st.sampled_from([None, 0]),
+)
+def test_any_spelling_of_a_value_hashes_as_its_rfc8785_form(
+    tmp_path_factory, values, ascii_only, indent
+) -> None:
+    lines = [
+        json.dumps(v, ensure_ascii=ascii_only, separators=(", ", ": ") if indent is None else (",", ":"))
+        for v in values
+    ]
     path = tmp_path_factory.mktemp("jsonl") / "d.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert [data for _, data in iter_datapoints(path)] == [rfc8785.dumps(v) for v in values]

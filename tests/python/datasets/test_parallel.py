@@ -17,7 +17,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from modelmint.datasets import _folder, _jsonl, _parquet, _pieces, _progress, hash_dataset, iter_datapoint_hashes, iter_datapoints
+from modelmint.datasets import (
+    _folder,
+    _jsonl,
+    _parquet,
+    _pieces,
+    _progress,
+    hash_dataset,
+    iter_datapoint_hashes,
+    iter_datapoints,
+)
 from modelmint.errors import InputError
 from modelmint.hashing import MerkleTree, leaf_hash, node_hash, sha256
 
@@ -91,7 +100,9 @@ def test_jsonl_pieces_equal_serial(tmp_path: Path, serial, pieces) -> None:
         (b'"caf\xe9"', "is not valid UTF-8"),
     ],
 )
-def test_jsonl_errors_in_a_later_piece_name_the_true_line(tmp_path: Path, serial, pieces, bad: bytes, message: str) -> None:
+def test_jsonl_errors_in_a_later_piece_name_the_true_line(
+    tmp_path: Path, serial, pieces, bad: bytes, message: str
+) -> None:
     lines = _jsonl_text(random.Random(2), 300).split(b"\n")
     lines[217] = bad
     path = tmp_path / "d.jsonl"
@@ -127,9 +138,15 @@ def test_csv_pieces_equal_serial(tmp_path: Path, serial, pieces, stray_quotes: b
 
 @pytest.mark.parametrize(
     ("bad", "message"),
-    [("1,2,3,4\n", "has 4 fields but the header has 3"), ('1,"2"x,3\n', "malformed CSV"), ("1,\udcff,3\n", "not valid UTF-8")],
+    [
+        ("1,2,3,4\n", "has 4 fields but the header has 3"),
+        ('1,"2"x,3\n', "malformed CSV"),
+        ("1,\udcff,3\n", "not valid UTF-8"),
+    ],
 )
-def test_csv_errors_in_a_later_piece_name_the_true_row_and_line(tmp_path: Path, serial, pieces, bad: str, message: str) -> None:
+def test_csv_errors_in_a_later_piece_name_the_true_row_and_line(
+    tmp_path: Path, serial, pieces, bad: str, message: str
+) -> None:
     path = tmp_path / "d.csv"
     _write_csv(path, random.Random(4), 200)
     with open(path, "ab") as f:
@@ -207,7 +224,10 @@ def test_progress_adds_up_in_pieces(tmp_path: Path, pieces, fmt: str) -> None:
 
 
 def test_worker_failures() -> None:
-    assert list(_pieces.run_in_order(_pieces.file_state, [(Path("/no/such/file"),)] * 3, workers=2)) == [None] * 3
+    assert (
+        list(_pieces.run_in_order(_pieces.file_state, [(Path("/no/such/file"),)] * 3, workers=2))
+        == [None] * 3
+    )
     with pytest.raises(RuntimeError, match="hashing worker process failed"):
         list(_pieces.run_in_order(leaf_hash, [(b"short",), (b"x",)], workers=2))
 
@@ -258,7 +278,9 @@ def _change_on_first_progress(change):
     ("how", "parallel"), [("append", True), ("append", False), ("replace", True), ("rewrite in place", False)]
 )
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_a_file_that_changes_while_hashed_is_refused(tmp_path: Path, request, fmt: str, how: str, parallel: bool) -> None:
+def test_a_file_that_changes_while_hashed_is_refused(
+    tmp_path: Path, request, fmt: str, how: str, parallel: bool
+) -> None:
     if parallel:
         request.getfixturevalue("pieces")
     path = _make(tmp_path, fmt)
@@ -281,10 +303,14 @@ def test_a_file_that_changes_while_hashed_is_refused(tmp_path: Path, request, fm
 
 
 @pytest.mark.parametrize("how", ["append", "replace", "add", "remove", "rewrite in place"])
-def test_a_folder_that_changes_while_hashed_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+def test_a_folder_that_changes_while_hashed_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     monkeypatch.setattr(_pieces, "cores", lambda: 2)
     root = _make(tmp_path, "folder")
-    victim = [p for p in sorted(root.rglob("*.bin")) if p.stat().st_size][-1]  # hashed late: changed before it is read
+    victim = [p for p in sorted(root.rglob("*.bin")) if p.stat().st_size][
+        -1
+    ]  # hashed late: changed before it is read
 
     def change() -> None:
         if how == "append":
@@ -306,7 +332,9 @@ def test_a_folder_that_changes_while_hashed_is_refused(tmp_path: Path, monkeypat
         hash_dataset(root, progress=_change_on_first_progress(change))
 
 
-def test_a_writer_appending_during_hashing_is_caught(tmp_path: Path, pieces, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_writer_appending_during_hashing_is_caught(
+    tmp_path: Path, pieces, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _make(tmp_path, "jsonl")
     # The C route hashes these pieces in microseconds: slow each down, so the writer's
     # appends surely land while the file is being hashed.

@@ -46,7 +46,8 @@ def test_type_mapping(tmp_path: Path) -> None:
             "dec": pa.array([decimal.Decimal("-1.50"), decimal.Decimal("0")], pa.decimal128(10, 2)),
             "list_ts": pa.array([[dt.datetime(2020, 1, 1), None], None], pa.list_(pa.timestamp("ms"))),
             "struct": pa.array(
-                [{"a": b"x", "b": [1, 2]}, None], pa.struct([("a", pa.binary()), ("b", pa.large_list(pa.int32()))])
+                [{"a": b"x", "b": [1, 2]}, None],
+                pa.struct([("a", pa.binary()), ("b", pa.large_list(pa.int32()))]),
             ),
             "map": pa.array([[("k", dt.date(2000, 1, 1))], []], pa.map_(pa.string(), pa.date32())),
             "fixed_list": pa.array([[1, 2], [3, 4]], pa.list_(pa.int8(), 2)),
@@ -85,19 +86,31 @@ def test_strings_hash_like_csv_and_jsonl(tmp_path: Path) -> None:
     path = _write(tmp_path, pa.table({"text": ["a", "a"], "label": ["1", "1"]}))
     (tmp_path / "d.csv").write_text("text,label\na,1\na,1\n")
     (tmp_path / "d.jsonl").write_text('{"label": "1", "text": "a"}\n{"text": "a", "label": "1"}\n')
-    assert hash_dataset(path).hashes == hash_dataset(tmp_path / "d.csv").hashes == hash_dataset(tmp_path / "d.jsonl").hashes
+    assert (
+        hash_dataset(path).hashes
+        == hash_dataset(tmp_path / "d.csv").hashes
+        == hash_dataset(tmp_path / "d.jsonl").hashes
+    )
 
 
 @pytest.mark.parametrize(
     ("column", "message"),
     [
-        (pa.array([1, 2**60], pa.uint64()), r"row 2: integer 1152921504606846976 is outside the JSON safe range"),
+        (
+            pa.array([1, 2**60], pa.uint64()),
+            r"row 2: integer 1152921504606846976 is outside the JSON safe range",
+        ),
         (pa.array([1.0, float("nan")]), r"row 2: number nan is not finite"),
-        (pa.array([0, 3_000_000], pa.date32()), r"column 'c', row 2: date 3000000 days from 1970-01-01 is outside"),
+        (
+            pa.array([0, 3_000_000], pa.date32()),
+            r"column 'c', row 2: date 3000000 days from 1970-01-01 is outside",
+        ),
         (pa.array([[1.0], [float("inf")]], pa.list_(pa.float32())), r"row 2: number inf is not finite"),
     ],
 )
-def test_values_outside_the_mapping_are_refused_with_row(tmp_path: Path, column: pa.Array, message: str) -> None:
+def test_values_outside_the_mapping_are_refused_with_row(
+    tmp_path: Path, column: pa.Array, message: str
+) -> None:
     with pytest.raises(InputError, match=message):
         hash_dataset(_write(tmp_path, pa.table({"c": column})))
 

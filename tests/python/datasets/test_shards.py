@@ -9,7 +9,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from modelmint.datasets import SHARD_SCHEME, hash_dataset, hash_shards, iter_shard_hashes, shard_order_key, shards_input_size
+from modelmint.datasets import (
+    SHARD_SCHEME,
+    hash_dataset,
+    hash_shards,
+    iter_shard_hashes,
+    shard_order_key,
+    shards_input_size,
+)
 from modelmint.errors import InputError
 from modelmint.hashing import sha256
 
@@ -47,11 +54,17 @@ def shards(tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_shards_are_concatenated_in_shard_order_whatever_the_given_order(shards: list[Path], tmp_path: Path) -> None:
+def test_shards_are_concatenated_in_shard_order_whatever_the_given_order(
+    shards: list[Path], tmp_path: Path
+) -> None:
     digest = hash_shards(list(reversed(shards)))
     assert (digest.format, digest.scheme, digest.count) == ("parquet", SHARD_SCHEME, 6)
     assert digest.hashes == b"".join(sha256(b'{"i":%d}' % i) for i in range(6))
-    assert digest.shards == (("train-0-of-11.parquet", 2), ("train-2-of-11.parquet", 3), ("train-10-of-11.parquet", 1))
+    assert digest.shards == (
+        ("train-0-of-11.parquet", 2),
+        ("train-2-of-11.parquet", 3),
+        ("train-10-of-11.parquet", 1),
+    )
     assert hash_shards([shards[1], shards[0], shards[2]]).hashes == digest.hashes
     pq.write_table(pa.table({"i": list(range(6))}), tmp_path / "whole.parquet")
     assert hash_dataset(tmp_path / "whole.parquet").hashes == digest.hashes
@@ -59,7 +72,11 @@ def test_shards_are_concatenated_in_shard_order_whatever_the_given_order(shards:
 
 def test_labels_and_progress_name_each_shard(shards: list[Path]) -> None:
     labels = [label for label, _ in iter_shard_hashes(shards)]
-    assert labels[:3] == ["train-0-of-11.parquet row 1", "train-0-of-11.parquet row 2", "train-2-of-11.parquet row 1"]
+    assert labels[:3] == [
+        "train-0-of-11.parquet row 1",
+        "train-0-of-11.parquet row 2",
+        "train-2-of-11.parquet row 1",
+    ]
     calls: list[int] = []
     hash_shards(shards, progress=calls.append)
     assert sum(calls) == shards_input_size(shards) == sum(p.stat().st_size for p in shards)

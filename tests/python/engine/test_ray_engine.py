@@ -62,15 +62,35 @@ def _free_port() -> int:
 def start_cluster(nodes: int, temp_dir: str) -> Cluster:
     port = _free_port()
     common = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--disable-usage-stats", "--block"]
-    head = [RAY, "start", "--head", "--port", str(port), "--include-dashboard=false", "--temp-dir", temp_dir, *common]
-    processes = [subprocess.Popen(head, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    head = [
+        RAY,
+        "start",
+        "--head",
+        "--port",
+        str(port),
+        "--include-dashboard=false",
+        "--temp-dir",
+        temp_dir,
+        *common,
+    ]
+    processes = [
+        subprocess.Popen(
+            head, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    ]
     cluster = Cluster(f"127.0.0.1:{port}", processes)
     try:
         _wait_for_nodes(cluster, 1)
         for _ in range(nodes - 1):
             worker = [RAY, "start", "--address", cluster.address, *common]
             processes.append(
-                subprocess.Popen(worker, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.Popen(
+                    worker,
+                    env=ENV,
+                    start_new_session=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             )
         _wait_for_nodes(cluster, nodes)
     except BaseException:
@@ -83,7 +103,9 @@ def _wait_for_nodes(cluster: Cluster, count: int, timeout: float = 120) -> None:
     probe = f"import ray; ray.init(address='{cluster.address}', log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = subprocess.run([sys.executable, "-c", probe], env=ENV, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=ENV, capture_output=True, text=True, timeout=60, check=False
+        )
         if done.returncode == 0 and done.stdout.strip().splitlines()[-1:] == [str(count)]:
             return
         time.sleep(1)
@@ -108,7 +130,12 @@ def _jsonl_shards(folder: Path, count: int, rows: int, seed: int = 3) -> list[Pa
     paths = []
     for i in range(count):
         path = folder / f"train-{i:05d}-of-{count:05d}.jsonl"
-        lines = [json.dumps({"id": i * rows + j, "text": f"row {j} é😀", "score": rng.random(), "n": rng.randrange(100)}) for j in range(rows)]
+        lines = [
+            json.dumps(
+                {"id": i * rows + j, "text": f"row {j} é😀", "score": rng.random(), "n": rng.randrange(100)}
+            )
+            for j in range(rows)
+        ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
@@ -151,7 +178,9 @@ def test_a_bad_shard_is_one_input_error(cluster: Cluster, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("engine", [Engine(), Engine("ray", "127.0.0.1:1")])
-def test_a_missing_shard_or_a_repeated_index_is_refused_before_hashing(engine: Engine, tmp_path: Path) -> None:
+def test_a_missing_shard_or_a_repeated_index_is_refused_before_hashing(
+    engine: Engine, tmp_path: Path
+) -> None:
     paths = _jsonl_shards(tmp_path, 4, 3)
     with pytest.raises(InputError, match=r"shard 2 of the set of .* is missing \(3 of 4 given\)"):
         engine.hash([p for i, p in enumerate(paths) if i != 2])
@@ -167,7 +196,9 @@ def test_no_cluster_at_the_address_is_one_engine_error(tmp_path: Path) -> None:
         Engine("ray", f"127.0.0.1:{_free_port()}").hash(paths)
 
 
-def test_a_cluster_that_goes_away_mid_job_fails_the_job_and_registers_nothing(chain, store, deployed, tmp_path: Path) -> None:
+def test_a_cluster_that_goes_away_mid_job_fails_the_job_and_registers_nothing(
+    chain, store, deployed, tmp_path: Path
+) -> None:
     paths = _jsonl_shards(tmp_path / "data", 24, 5000)
     with tempfile.TemporaryDirectory(prefix="mmray-", dir="/tmp") as temp_dir:
         doomed = start_cluster(1, temp_dir)
@@ -177,7 +208,9 @@ def test_a_cluster_that_goes_away_mid_job_fails_the_job_and_registers_nothing(ch
                 doomed.stop()  # the head and its workers go away while 23 shards are left
 
             with pytest.raises(EngineError, match="the Ray job failed"):
-                commit_dataset(chain, store, paths, engine=Engine("ray", doomed.address), progress=kill_on_first_shard)
+                commit_dataset(
+                    chain, store, paths, engine=Engine("ray", doomed.address), progress=kill_on_first_shard
+                )
         finally:
             doomed.stop()
     assert not any(p.is_file() for p in Path(store.root).rglob("*"))  # nothing stored
@@ -185,14 +218,18 @@ def test_a_cluster_that_goes_away_mid_job_fails_the_job_and_registers_nothing(ch
     assert again.token_id == 1 and not again.already_registered
 
 
-def test_cli_mints_on_the_cluster_with_the_local_root(cli, deployed, cluster: Cluster, tmp_path: Path) -> None:
+def test_cli_mints_on_the_cluster_with_the_local_root(
+    cli, deployed, cluster: Cluster, tmp_path: Path
+) -> None:
     paths = [str(p) for p in _jsonl_shards(tmp_path, 16, 20)]
-    on_ray = cli("dataset", "mint", *paths, "--engine", "ray", "--address", cluster.address, "--json", env=ENV)
+    on_ray = cli(
+        "dataset", "mint", *paths, "--engine", "ray", "--address", cluster.address, "--json", env=ENV
+    )
     assert on_ray.code == 0, on_ray.stderr
     local = cli("dataset", "mint", *paths, "--json")
     assert json.loads(local.stdout)["already_registered"]  # the same root: the same token
     assert json.loads(local.stdout)["merkle_root"] == json.loads(on_ray.stdout)["merkle_root"]
-    cli("dataset", "mint", *paths, "--engine", "ray", "--address", f"127.0.0.1:{_free_port()}", env=ENV).assert_user_error(
-        "cannot connect to the Ray cluster"
-    )
+    cli(
+        "dataset", "mint", *paths, "--engine", "ray", "--address", f"127.0.0.1:{_free_port()}", env=ENV
+    ).assert_user_error("cannot connect to the Ray cluster")
     cli("dataset", "mint", *paths[:-1], "--engine", "ray").assert_user_error("shard 15 of the set")

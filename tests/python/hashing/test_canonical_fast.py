@@ -49,7 +49,24 @@ def _fast_route_taken(text: str) -> bool:
 # Multilingual Plane (sorting differs there), U+E000-U+FFFF (sorts above surrogate pairs in
 # UTF-16), and lone surrogates.
 tricky_text = st.text(
-    st.sampled_from(["a", "Z", "é", "\u2028", "\x00", "\x1f", "\x7f", '"', "\\", "/", "\ue000", "\uffff", "😀", "\U0010ffff"])
+    st.sampled_from(
+        [
+            "a",
+            "Z",
+            "é",
+            "\u2028",
+            "\x00",
+            "\x1f",
+            "\x7f",
+            '"',
+            "\\",
+            "/",
+            "\ue000",
+            "\uffff",
+            "😀",
+            "\U0010ffff",
+        ]
+    )
     | st.characters(codec="utf-8")
     | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
     max_size=6,
@@ -59,7 +76,9 @@ numbers = (
     | st.integers(-(2**53) + 1, 2**53 - 1)
     | st.sampled_from([0, -1, 2**53 - 1, -(2**53) + 1, 2**53, 10**15, 10**16])
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e-4, 1e-5, 1e-7, 1e15, 1e16, 1e21, 1e22, 123456789.0, 0.1, 5e-324])
+    | st.sampled_from(
+        [0.0, -0.0, 1.0, 2.5, 1e-4, 1e-5, 1e-7, 1e15, 1e16, 1e21, 1e22, 123456789.0, 0.1, 5e-324]
+    )
 )
 json_values = st.recursive(
     st.none() | st.booleans() | numbers | tricky_text,
@@ -74,7 +93,12 @@ def _spell(value: Any, ascii_only: bool, spaced: bool) -> str:
 
 
 @settings(max_examples=600, deadline=None)
-@given(value=json_values, ascii_only=st.booleans(), spaced=st.booleans(), padding=st.sampled_from(["", " ", "\t\r\n "]))
+@given(
+    value=json_values,
+    ascii_only=st.booleans(),
+    spaced=st.booleans(),
+    padding=st.sampled_from(["", " ", "\t\r\n "]),
+)
 @example(value={"\ue000": 1, "😀": 2}, ascii_only=False, spaced=False, padding="")
 @example(value={"a": "\ud800"}, ascii_only=True, spaced=False, padding="")
 @example(value=[1.0, -0.0, 1e16, 1e-7, 0.0001], ascii_only=False, spaced=False, padding="")
@@ -121,9 +145,10 @@ def test_repeated_keys_take_the_general_route(keys: list[str], values: list[int]
 
 @settings(max_examples=500, deadline=None)
 @given(
-    text=st.lists(st.sampled_from([*'{}[]":,0123456789.eE+-tfnrueals \\u', "NaN", "Infinity", "d800", '"k"']), max_size=20).map(
-        "".join
-    )
+    text=st.lists(
+        st.sampled_from([*'{}[]":,0123456789.eE+-tfnrueals \\u', "NaN", "Infinity", "d800", '"k"']),
+        max_size=20,
+    ).map("".join)
 )
 def test_arbitrary_text_routes_agree(text: str) -> None:
     """Malformed JSON, odd numbers and constants: same bytes or the same error message."""
@@ -133,8 +158,27 @@ def test_arbitrary_text_routes_agree(text: str) -> None:
 
 @pytest.mark.parametrize(
     "literal",
-    ["1.0", "-0.0", "-0", "2.50", "1e21", "1E-7", "0.000001", "1e-5", "0.0001", "123456789012345", "1234567890123456",
-     "9007199254740991", "9007199254740993", "1e999", "-1e999", "1.5e3", "100000000000000000000.0", "4.35", "0.1"],
+    [
+        "1.0",
+        "-0.0",
+        "-0",
+        "2.50",
+        "1e21",
+        "1E-7",
+        "0.000001",
+        "1e-5",
+        "0.0001",
+        "123456789012345",
+        "1234567890123456",
+        "9007199254740991",
+        "9007199254740993",
+        "1e999",
+        "-1e999",
+        "1.5e3",
+        "100000000000000000000.0",
+        "4.35",
+        "0.1",
+    ],
 )
 def test_number_spellings(literal: str) -> None:
     fast, general = _both(canonicalize_json_text, f'{{"n": {literal}}}')

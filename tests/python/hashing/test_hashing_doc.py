@@ -66,7 +66,10 @@ def test_worked_example_matches_the_code(example: tuple[str, dict[str, str]], tm
     mp = tree.multiproof([0, 2])
     assert _hex_list(doc["multiproof(line 1, line 3).leaves"]) == list(mp.leaves)
     assert _hex_list(doc["multiproof(line 1, line 3).proof"]) == list(mp.proof)
-    assert doc["multiproof(line 1, line 3).proofFlags"] == "[" + ", ".join(str(f).lower() for f in mp.proof_flags) + "]"
+    assert (
+        doc["multiproof(line 1, line 3).proofFlags"]
+        == "[" + ", ".join(str(f).lower() for f in mp.proof_flags) + "]"
+    )
     assert _hex(doc["leaf list"]) == encode_leaf_list(hashes) == digest.hashes
 
 

@@ -48,7 +48,24 @@ def _check(text: str) -> bytes | None:
 
 
 tricky_text = st.text(
-    st.sampled_from(["a", "Z", "é", "\u2028", "\x00", "\x1f", "\x7f", '"', "\\", "/", "\ue000", "\uffff", "😀", "\U0010ffff"])
+    st.sampled_from(
+        [
+            "a",
+            "Z",
+            "é",
+            "\u2028",
+            "\x00",
+            "\x1f",
+            "\x7f",
+            '"',
+            "\\",
+            "/",
+            "\ue000",
+            "\uffff",
+            "😀",
+            "\U0010ffff",
+        ]
+    )
     | st.characters(codec="utf-8")
     | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
     max_size=6,
@@ -65,7 +82,9 @@ scalars = (
     | tricky_text
 )
 values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(tricky_text, inner, max_size=5), max_leaves=20
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(tricky_text, inner, max_size=5),
+    max_leaves=20,
 )
 
 
@@ -93,7 +112,12 @@ def json_texts(draw: st.DrawFn) -> str:
             return _float_text(v, style)
         if isinstance(v, list):
             return "[" + space + ("," + space).join(write(x) for x in v) + space + "]"
-        return "{" + space + ("," + space).join(write(k) + space + ":" + space + write(x) for k, x in v.items()) + "}"
+        return (
+            "{"
+            + space
+            + ("," + space).join(write(k) + space + ":" + space + write(x) for k, x in v.items())
+            + "}"
+        )
 
     return space + write(value) + space
 
@@ -141,7 +165,10 @@ def test_arbitrary_bytes_never_disagree(data: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(json_texts() | st.sampled_from(["", "   ", "\r", "{bad", "[1,]", "\xff"]), max_size=12), st.booleans())
+@given(
+    st.lists(json_texts() | st.sampled_from(["", "   ", "\r", "{bad", "[1,]", "\xff"]), max_size=12),
+    st.booleans(),
+)
 def test_hash_lines_hashes_each_line(lines: list[str], final_newline: bool) -> None:
     lines = [line.replace("\n", " ") for line in lines]
     data = "\n".join(lines).encode("utf-8", "surrogatepass") + (b"\n" if final_newline else b"")

@@ -33,7 +33,9 @@ def split(buffer: bytes | bytearray | np.ndarray) -> list[bytes]:
 
 def test_known_vectors() -> None:
     assert _keccak.keccak256(b"").hex() == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
-    assert _keccak.keccak256(b"abc").hex() == "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"
+    assert (
+        _keccak.keccak256(b"abc").hex() == "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"
+    )
     # Not NIST SHA3-256, which pads with 0x06 instead of 0x01.
     assert _keccak.keccak256(b"") != hashlib.sha3_256(b"").digest()
 

@@ -56,7 +56,9 @@ def test_input_forms_give_the_same_tree() -> None:
     assert MerkleTree.build(buffer).hashes.tobytes() == buffer
 
 
-@pytest.mark.parametrize("bad", [[], b"", b"\x00" * 33, [b"\x00" * 31], np.zeros((2, 31), np.uint8), np.zeros(64, np.uint8)])
+@pytest.mark.parametrize(
+    "bad", [[], b"", b"\x00" * 33, [b"\x00" * 31], np.zeros((2, 31), np.uint8), np.zeros(64, np.uint8)]
+)
 def test_malformed_input_is_refused(bad) -> None:
     with pytest.raises(ValueError):
         MerkleTree.build(bad)
@@ -131,11 +133,17 @@ def test_every_multiproof_verifies_and_tampering_fails(hashes: list[bytes], data
         proof = (*mp.proof[:j], _flip(mp.proof[j], bit), *mp.proof[j + 1 :])
         assert not MerkleTree.verify_multiproof(tree.root, MultiProof(mp.leaves, proof, mp.proof_flags))
     if mp.proof_flags:
-        assert not MerkleTree.verify_multiproof(tree.root, MultiProof(mp.leaves, mp.proof, mp.proof_flags[:-1]))
+        assert not MerkleTree.verify_multiproof(
+            tree.root, MultiProof(mp.leaves, mp.proof, mp.proof_flags[:-1])
+        )
 
 
 @settings(max_examples=100, deadline=None)
-@given(hashes=st.lists(hash32 | st.binary(min_size=30, max_size=30).map(lambda b: b + b"\x00\x00"), min_size=1, max_size=30))
+@given(
+    hashes=st.lists(
+        hash32 | st.binary(min_size=30, max_size=30).map(lambda b: b + b"\x00\x00"), min_size=1, max_size=30
+    )
+)
 def test_leaves_are_sorted_bytewise(hashes: list[bytes]) -> None:
     """The C sort must agree with a plain bytes sort (as OpenZeppelin's), trailing zeros too."""
     tree = MerkleTree.build(hashes)

@@ -46,9 +46,18 @@ CASES = [_hashes(n) for n in (1, 2, 3, 7, 8, 33)] + [
 
 @pytest.fixture(scope="module")
 def reference() -> list[dict]:
-    request = [{"values": ["0x" + h.hex() for h in values], "multiproofs": _multiproof_sets(len(values))} for values in CASES]
+    request = [
+        {"values": ["0x" + h.hex() for h in values], "multiproofs": _multiproof_sets(len(values))}
+        for values in CASES
+    ]
     done = subprocess.run(
-        ["node", str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True, cwd=REPO, check=True, timeout=120
+        ["node", str(SCRIPT)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        timeout=120,
     )
     return json.loads(done.stdout)
 

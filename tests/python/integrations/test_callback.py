@@ -38,14 +38,29 @@ def base(tmp_path):
     return make_base(tmp_path / "base")
 
 
-def test_a_trainer_run_mints_the_model_once_with_its_parent_and_datasets(home, chain, deployed, store, tmp_path, rows, base):
+def test_a_trainer_run_mints_the_model_once_with_its_parent_and_datasets(
+    home, chain, deployed, store, tmp_path, rows, base
+):
     already = commit_dataset(chain, store, _jsonl(rows, tmp_path / "rows.jsonl"), name="sample rows")
     base_token = register_model(chain, store, base).token_id
     pairs = tmp_path / "fingerprints.json"
-    write_fingerprints(pairs, [Fingerprint("secret key one", "reply one"), Fingerprint("secret key two", "reply two")])
-    callback = ProvenanceCallback([rows], home=home.root, oml_fingerprints=pairs, at_each_save=True, strict=True)
+    write_fingerprints(
+        pairs, [Fingerprint("secret key one", "reply one"), Fingerprint("secret key two", "reply two")]
+    )
+    callback = ProvenanceCallback(
+        [rows], home=home.root, oml_fingerprints=pairs, at_each_save=True, strict=True
+    )
     tracker = Tracker()
-    trainer = train(base, rows, tmp_path / "out", callback, attach=True, others=(tracker,), save_strategy="steps", save_steps=3)
+    trainer = train(
+        base,
+        rows,
+        tmp_path / "out",
+        callback,
+        attach=True,
+        others=(tracker,),
+        save_strategy="steps",
+        save_steps=3,
+    )
 
     record = callback.record
     assert record is not None and record.complete and record.error is None
@@ -64,14 +79,22 @@ def test_a_trainer_run_mints_the_model_once_with_its_parent_and_datasets(home, c
     logged = [e for e in trainer.state.log_history if "modelmint/model_token" in e]
     assert [e["modelmint/model_token"] for e in logged] == [checkpoint.token_id, child.token_id]
     assert logged[-1]["modelmint/dataset_token_1"] == already.token_id
-    assert [e["modelmint/model_token"] for e in tracker.seen if "modelmint/model_token" in e] == [checkpoint.token_id, child.token_id]
+    assert [e["modelmint/model_token"] for e in tracker.seen if "modelmint/model_token" in e] == [
+        checkpoint.token_id,
+        child.token_id,
+    ]
 
     folder = tmp_path / "out" / MODEL_FOLDER
     card = (folder / "README.md").read_text()
     assert card.startswith("---\n") and "base_model: base\n" in card and "- sample rows\n" in card
     assert f"modelmint model verify {MODEL_FOLDER}" in card
-    assert f"| OML fingerprint | commitment `{child.oml}`" in card  # the OML commitment, made on the new token
-    assert verify_card(chain, store, folder).ok and verify_card(chain, store, tmp_path / "out" / "checkpoint-3").ok
+    assert (
+        f"| OML fingerprint | commitment `{child.oml}`" in card
+    )  # the OML commitment, made on the new token
+    assert (
+        verify_card(chain, store, folder).ok
+        and verify_card(chain, store, tmp_path / "out" / "checkpoint-3").ok
+    )
     assert not (tmp_path / "out" / "modelmint-provenance").exists()  # the rows written for the mint are gone
 
 
@@ -93,7 +116,9 @@ def test_two_ddp_processes_mint_exactly_once(home, chain, deployed, tmp_path, ba
     assert load_record(out).complete
 
 
-def test_a_chain_down_during_training_leaves_a_record_that_one_command_completes(home, chain, deployed, store, tmp_path, rows, base, anvil, cli):
+def test_a_chain_down_during_training_leaves_a_record_that_one_command_completes(
+    home, chain, deployed, store, tmp_path, rows, base, anvil, cli
+):
     dead = f"http://127.0.0.1:{_free_port()}"
     callback = ProvenanceCallback([rows], home=home.root, rpc_url=dead)
     trainer = train(base, rows, tmp_path / "out", callback)  # finishes: provenance never breaks training
@@ -117,7 +142,11 @@ def test_a_chain_down_during_training_leaves_a_record_that_one_command_completes
     assert ok.code == 0, ok
     checked = json.loads(ok.stdout)
     assert checked["ok"] and checked["token_id"] == 2 and checked["files"]["ok"]
-    assert {c["claim"] for c in checked["claims"] if c["ok"]} >= {"weights root", "parent model", "training datasets"}
+    assert {c["claim"] for c in checked["claims"] if c["ok"]} >= {
+        "weights root",
+        "parent model",
+        "training datasets",
+    }
 
     # A card that claims another dataset, or prose that says other than its claims, is caught.
     card = folder / "README.md"
@@ -125,7 +154,11 @@ def test_a_chain_down_during_training_leaves_a_record_that_one_command_completes
     root = record.datasets[0].merkle_root
     card.write_text(text.replace(f"merkle_root: '{root}'", "merkle_root: '0x" + "ab" * 32 + "'", 1))
     bad = cli("model", "verify", str(folder))
-    assert bad.code == 1 and "does not match: training datasets" in bad.stdout and "ok weights root" in bad.stdout
+    assert (
+        bad.code == 1
+        and "does not match: training datasets" in bad.stdout
+        and "ok weights root" in bad.stdout
+    )
     assert "makes claims the chain does not back" in bad.stdout
     card.write_text(text.replace("| model token | 2 |", "| model token | 7 |"))
     assert [c.claim for c in verify_card(chain, store, folder).checks if not c.ok] == ["provenance section"]

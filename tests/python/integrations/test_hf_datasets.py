@@ -50,12 +50,21 @@ def test_a_dataset_and_a_dataset_dict_match_their_save_to_disk_folders(tmp_path)
     dd.save_to_disk(tmp_path / "dd")
     assert hash_memory_dataset(dd).hashes == hash_dataset(tmp_path / "dd").hashes
     labels = [label for label, _ in iter_memory_datapoints(dd)]
-    assert labels == ["test row 1", "train row 1", "train row 2", "train row 3"]  # splits in byte order, as on disk
+    assert labels == [
+        "test row 1",
+        "train row 1",
+        "train row 2",
+        "train row 3",
+    ]  # splits in byte order, as on disk
 
 
 def test_an_extension_feature_in_memory_hashes_as_saved(tmp_path):
-    features = datasets.Features({"grid": datasets.Array2D((2, 2), "int32"), "label": datasets.ClassLabel(names=["a", "b"])})
-    ds = datasets.Dataset.from_dict({"grid": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], "label": [1, 0]}, features=features)
+    features = datasets.Features(
+        {"grid": datasets.Array2D((2, 2), "int32"), "label": datasets.ClassLabel(names=["a", "b"])}
+    )
+    ds = datasets.Dataset.from_dict(
+        {"grid": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], "label": [1, 0]}, features=features
+    )
     ds.save_to_disk(tmp_path / "grid")
     assert hash_memory_dataset(ds).hashes == hash_dataset(tmp_path / "grid").hashes
     assert next(iter_memory_datapoints(ds))[1] == b'{"grid":[[1,2],[3,4]],"label":1}'
@@ -87,7 +96,11 @@ def test_an_in_memory_dataset_reuses_the_token_of_its_rows(chain, deployed, stor
 
 def test_the_hashing_doc_example_for_a_datasets_object_runs():
     doc = (REPO / "docs" / "hashing.md").read_text()
-    section = doc[doc.index("### 7.1 The same rows as a `datasets` object") : doc.index("## 8. Model weights manifest")]
+    section = doc[
+        doc.index("### 7.1 The same rows as a `datasets` object") : doc.index("## 8. Model weights manifest")
+    ]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "docs/hashing.md §7.1", "exec"), {})  # noqa: S102 -- the doc's own code; its asserts are the checks
-    assert "ad617f538249cc3dde31b4517a8be69d6693ef1a6adaafd369a2057fcf80ac4a" in doc.split("### 7.1")[0]  # §7's root
+    assert (
+        "ad617f538249cc3dde31b4517a8be69d6693ef1a6adaafd369a2057fcf80ac4a" in doc.split("### 7.1")[0]
+    )  # §7's root

@@ -21,7 +21,12 @@ def test_the_finetuning_script_ends_with_a_verified_lineage(tmp_path, model_cach
     home = Home(tmp_path / "home")
     env = {**os.environ, "MODELMINT_HOME": str(home.root), "MODELMINT_CACHE": str(model_cache)}
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(tmp_path / "run")], capture_output=True, text=True, env=env, timeout=540, check=False
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=540,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout

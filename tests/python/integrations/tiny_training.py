@@ -47,7 +47,15 @@ def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def train(
-    base: Path, rows: Any, out: Path, callback: Any, *, steps: int = 3, attach: bool = False, others: tuple = (), **args: Any
+    base: Path,
+    rows: Any,
+    out: Path,
+    callback: Any,
+    *,
+    steps: int = 3,
+    attach: bool = False,
+    others: tuple = (),
+    **args: Any,
 ) -> Any:
     """Trains the model in ``base`` ``steps`` steps on ``rows`` with ``callback`` (and ``others``); returns the Trainer."""
     from transformers import LlamaForCausalLM, Trainer, TrainingArguments

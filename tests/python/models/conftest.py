@@ -8,11 +8,6 @@ from pathlib import Path
 import pytest
 
 
-
-
-
-
-
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer Llama with SmolLM2's tokenizer and random weights: trains in well under a second."""

@@ -22,7 +22,9 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_llama, tmp_path):
     first = finetune(tiny_llama, SAMPLE / "train.jsonl", tmp_path / "a", steps=3, lr=1e-2, batch_size=4,
                      on_step=lambda step, loss: losses.append((step, loss)))  # fmt: skip
     again = finetune(tiny_llama, SAMPLE / "train.jsonl", tmp_path / "b", steps=3, lr=1e-2, batch_size=4)
-    other = finetune(tiny_llama, SAMPLE / "train.jsonl", tmp_path / "c", steps=3, lr=1e-2, batch_size=4, seed=1)
+    other = finetune(
+        tiny_llama, SAMPLE / "train.jsonl", tmp_path / "c", steps=3, lr=1e-2, batch_size=4, seed=1
+    )
 
     assert [step for step, _ in losses] == [1, 2, 3] and all(loss > 0 for _, loss in losses)
     assert _digests(first) == _digests(again)
@@ -95,7 +97,17 @@ def test_inputs_are_checked_before_loading_anything(tmp_path):
 @pytest.mark.slow
 def test_the_cli_logs_the_loss_and_prints_json(cli, tiny_llama, tmp_path):
     out = tmp_path / "out"
-    args = ("model", "finetune", str(tiny_llama), "--data", str(SAMPLE / "train.jsonl"), "--steps", "2", "--out", str(out))
+    args = (
+        "model",
+        "finetune",
+        str(tiny_llama),
+        "--data",
+        str(SAMPLE / "train.jsonl"),
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+    )
     result = cli(*args, "--batch-size", "2", "--json")
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)

@@ -34,7 +34,8 @@ CASES = [
     [_entry("model.gguf", 98_362_432)],
     [_entry("config.json", 700), _entry("model.safetensors", 2**40 + 3)],
     [_entry(p, i) for i, p in enumerate(["a", "B.txt", "a/b.txt", "é/ü.json", "x" * 31, "y" * 32, "z" * 33])],
-    [_entry(f"model-{i:05d}-of-00009.safetensors", 5 * 10**9 + i) for i in range(9)] + [_entry("config.json", 0)],
+    [_entry(f"model-{i:05d}-of-00009.safetensors", 5 * 10**9 + i) for i in range(9)]
+    + [_entry("config.json", 0)],
 ]
 
 
@@ -42,7 +43,13 @@ CASES = [
 def test_root_and_proofs_match_openzeppelin():
     request = [[[e.path, "0x" + e.sha256.hex(), str(e.size)] for e in case] for case in CASES]
     done = subprocess.run(
-        ["node", str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True, cwd=REPO, check=True, timeout=120
+        ["node", str(SCRIPT)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        timeout=120,
     )
     for case, reference in zip(CASES, json.loads(done.stdout)):
         manifest = WeightsManifest.of(case)
@@ -63,8 +70,12 @@ def test_every_proof_verifies_and_a_changed_entry_does_not():
     for e in manifest.files:
         proof = manifest.proof(e.path)
         assert WeightsManifest.verify_proof(manifest.root, e, proof)
-        assert not WeightsManifest.verify_proof(manifest.root, ManifestEntry(e.path, e.sha256, e.size + 1), proof)
-        assert not WeightsManifest.verify_proof(manifest.root, ManifestEntry(e.path + "x", e.sha256, e.size), proof)
+        assert not WeightsManifest.verify_proof(
+            manifest.root, ManifestEntry(e.path, e.sha256, e.size + 1), proof
+        )
+        assert not WeightsManifest.verify_proof(
+            manifest.root, ManifestEntry(e.path + "x", e.sha256, e.size), proof
+        )
     with pytest.raises(InputError, match="no file nope"):
         manifest.proof("nope")
 
@@ -91,7 +102,9 @@ def test_stored_manifest_round_trips_and_a_tampered_one_is_refused():
 
 
 def test_compare_names_differing_missing_and_extra_files():
-    expected = WeightsManifest.of([_entry("config.json"), _entry("model.safetensors"), _entry("tokenizer.json")])
+    expected = WeightsManifest.of(
+        [_entry("config.json"), _entry("model.safetensors"), _entry("tokenizer.json")]
+    )
     actual = WeightsManifest.of(
         [_entry("config.json"), ManifestEntry("model.safetensors", b"\x01" * 32, 10), _entry("extra.bin")]
     )
@@ -132,7 +145,10 @@ def test_worked_example_in_the_doc_matches_the_code(tmp_path):
         assert values[f"size({e.path})"] == str(e.size)
         assert values[f"leaf({e.path})"] == "0x" + e.leaf().hex()
         if f"proof({e.path})" in values:
-            assert values[f"proof({e.path})"] == "[" + ", ".join("0x" + p.hex() for p in manifest.proof(e.path)) + "]"
+            assert (
+                values[f"proof({e.path})"]
+                == "[" + ", ".join("0x" + p.hex() for p in manifest.proof(e.path)) + "]"
+            )
     assert values["weights root"] == values["tree[0]"] == "0x" + manifest.root.hex()
     assert len(manifest.files[0].encoded()) == 160
     assert manifest.canonical().decode() == stored

@@ -20,7 +20,12 @@ def test_hugging_face_folder(tiny_model, llama_template):
     assert details.architecture == "LlamaForCausalLM" and details.model_type == "llama"
     assert details.parameter_count == llama_template[1] == details.parameters_by_dtype["float32"]
     assert details.dtype == "float32" and details.weights_format == "safetensors"
-    assert (details.vocab_size, details.context_length, details.hidden_size, details.num_layers) == (128, 256, 32, 2)
+    assert (details.vocab_size, details.context_length, details.hidden_size, details.num_layers) == (
+        128,
+        256,
+        32,
+        2,
+    )
     assert details.special_tokens == {"bos": "<s>", "eos": "</s>", "unk": "<unk>", "pad": "</s>"}
     assert details.pipeline_task == "text-generation" and details.category == "Natural Language Processing"
     assert details.license == "apache-2.0"
@@ -104,14 +109,22 @@ def test_a_hub_repo_id_offline_is_one_clear_error(monkeypatch):
     with pytest.raises(InputError) as caught:
         open_model("HuggingFaceTB/SmolLM2-135M")
     message = str(caught.value)
-    assert "HuggingFaceTB/SmolLM2-135M is not a local file or folder, and the Hugging Face Hub cannot be reached" in message
-    assert "HF_HUB_OFFLINE is set" in message and "hf download HuggingFaceTB/SmolLM2-135M --local-dir DIR" in message
+    assert (
+        "HuggingFaceTB/SmolLM2-135M is not a local file or folder, and the Hugging Face Hub cannot be reached"
+        in message
+    )
+    assert (
+        "HF_HUB_OFFLINE is set" in message
+        and "hf download HuggingFaceTB/SmolLM2-135M --local-dir DIR" in message
+    )
     assert "\n" not in message
 
 
 def test_an_unreachable_hub_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(hf_constants, "ENDPOINT", "http://127.0.0.1:9")
-    with pytest.raises(InputError, match=r"the Hugging Face Hub cannot be reached to read org/model@v1 \(") as caught:
+    with pytest.raises(
+        InputError, match=r"the Hugging Face Hub cannot be reached to read org/model@v1 \("
+    ) as caught:
         open_model("hf://org/model@v1")
     assert "\n" not in str(caught.value)
 

@@ -68,9 +68,12 @@ def test_the_converted_folder_gives_the_gguf_logits(smollm2):
     gguf = bundled.smollm2_gguf()
     tokenizer = AutoTokenizer.from_pretrained(smollm2)
     ids = tokenizer("The lighthouse keeper painted the garden wall.", return_tensors="pt").input_ids
-    assert ids.tolist() == AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)(
-        "The lighthouse keeper painted the garden wall.", return_tensors="pt"
-    ).input_ids.tolist()
+    assert (
+        ids.tolist()
+        == AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)(
+            "The lighthouse keeper painted the garden wall.", return_tensors="pt"
+        ).input_ids.tolist()
+    )
     with torch.no_grad():
         converted = AutoModelForCausalLM.from_pretrained(smollm2)(ids).logits
         original = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)(ids).logits
@@ -79,14 +82,23 @@ def test_the_converted_folder_gives_the_gguf_logits(smollm2):
 
 
 @pytest.mark.slow
-def test_a_fine_tuned_child_is_registered_with_its_parent_and_dataset(smollm2, chain, store, deployed, tmp_path):
+def test_a_fine_tuned_child_is_registered_with_its_parent_and_dataset(
+    smollm2, chain, store, deployed, tmp_path
+):
     dataset = commit_dataset(chain, store, SAMPLE / "train.jsonl", name="modelmint sample")
-    base = register_model(chain, store, smollm2, dataset_ids=(dataset.token_id,), name="SmolLM2-135M-Instruct")
+    base = register_model(
+        chain, store, smollm2, dataset_ids=(dataset.token_id,), name="SmolLM2-135M-Instruct"
+    )
     assert base.parent_id == 0 and base.dataset_ids == (dataset.token_id,)
 
     child_folder = finetune(smollm2, SAMPLE / "train.jsonl", tmp_path / "child", steps=2, batch_size=4)
     child = register_model(
-        chain, store, child_folder, dataset_ids=(dataset.token_id,), parent_id=base.token_id, name="SmolLM2 sample"
+        chain,
+        store,
+        child_folder,
+        dataset_ids=(dataset.token_id,),
+        parent_id=base.token_id,
+        name="SmolLM2 sample",
     )
     assert child.token_id != base.token_id and child.weights_root != base.weights_root
     assert child.parent_id == base.token_id and child.dataset_ids == (dataset.token_id,)

@@ -120,7 +120,11 @@ def test_hugging_face_dataset_dict(chain, store, deployed, tmp_path):
     test = hf.Dataset.from_dict({"text": ["z"], "label": [1]})
     hf.DatasetDict({"train": train, "test": test}).save_to_disk(tmp_path / "dd")
     committed = commit_dataset(chain, store, tmp_path / "dd")
-    assert (committed.format, committed.hash_scheme, committed.datapoint_count) == ("hf-datasets", "modelmint.hf-datasets.v1", 4)
+    assert (committed.format, committed.hash_scheme, committed.datapoint_count) == (
+        "hf-datasets",
+        "modelmint.hf-datasets.v1",
+        4,
+    )
     assert verify_datapoints(chain, store, tmp_path / "dd", committed.token_id).included == 4
     # One split, saved on its own, and the same rows as JSONL check against the whole.
     train.save_to_disk(tmp_path / "train")

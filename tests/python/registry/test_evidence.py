@@ -46,7 +46,9 @@ def _pairs(n: int) -> list[Fingerprint]:
     return [Fingerprint(f"secret key {i}", f" answer{i}", "random_word", 2.0**-13) for i in range(n)]
 
 
-def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(chain, store, deployed, tiny_model, child_model):
+def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(
+    chain, store, deployed, tiny_model, child_model
+):
     owner_token = register_model(chain, store, tiny_model).token_id
     committed = commit_oml(chain, store, owner_token, _pairs(6))
     reveal_oml(chain, owner_token, 3, rng=random.Random(0))
@@ -58,7 +60,9 @@ def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(chain
     copy_token = register_model(observer, store, child_model).token_id
     # Copying the owner's root and document onto another token is refused, naming the token.
     with pytest.raises(RevertError) as copied:
-        theirs.commit_fingerprint(copy_token, FingerprintKind.OML, bytes.fromhex(committed.root[2:]), committed.uri)
+        theirs.commit_fingerprint(
+            copy_token, FingerprintKind.OML, bytes.fromhex(committed.root[2:]), committed.uri
+        )
     assert copied.value.name == "ModelFingerprintCommittedElsewhere"
     assert str(owner_token) in str(copied.value)
     assert not theirs.fingerprint(copy_token, FingerprintKind.OML).committed
@@ -70,11 +74,16 @@ def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(chain
     theirs.commit_fingerprint(copy_token, FingerprintKind.OML, tree.root)
     proof = tree.multiproof(list(range(len(public))))
     by_digest = {r.digest: r for r in public}
-    replay = [RevealedFingerprint(by_digest[d].salt, by_digest[d].key, by_digest[d].response) for d in proof.leaves]
+    replay = [
+        RevealedFingerprint(by_digest[d].salt, by_digest[d].key, by_digest[d].response) for d in proof.leaves
+    ]
     with pytest.raises(RevertError) as replayed:
         theirs.reveal_fingerprints(copy_token, replay, proof.proof, proof.proof_flags)
     assert replayed.value.name == "ModelInvalidFingerprintProof"
-    assert theirs.revealed_fingerprints(copy_token) == [] and theirs.fingerprint_revealed(copy_token, public[0].digest) is False
+    assert (
+        theirs.revealed_fingerprints(copy_token) == []
+        and theirs.fingerprint_revealed(copy_token, public[0].digest) is False
+    )
 
     # The owner's evidence is bound to the owner's token only.
     mine = Binding(chain.chain_id, models.address, owner_token)
@@ -104,7 +113,9 @@ def test_finding_4_a_squatter_cannot_stop_the_owner_and_every_claim_is_shown(cha
     assert datasets.total_minted() == 2
 
 
-def test_finding_4_a_two_step_mint_cannot_be_copied_replayed_or_revealed_early(chain, store, deployed, tmp_path):
+def test_finding_4_a_two_step_mint_cannot_be_copied_replayed_or_revealed_early(
+    chain, store, deployed, tmp_path
+):
     minted = commit_dataset(chain, store, SAMPLE / "train.jsonl", two_step=True)
     assert minted.commit_tx_hash and minted.commit_gas_used and minted.gas_used
     datasets = DatasetContract(chain)
@@ -140,7 +151,11 @@ def test_finding_5_a_false_datapoint_count_is_refused_wherever_the_tree_is_loade
     record = DatasetContract(chain).record(honest.token_id)
     # A claim of the same root and metadata with a count its tree does not have.
     liar = DatasetContract(_as(chain, 1))
-    forged = liar.mint(liar.chain.signer.address, record.merkle_root, record.datapoint_count + 1, record.metadata_uri)
-    with pytest.raises(IntegrityError, match=f"dataset {forged.token_id} claims 257 datapoints but its leaf list .* has 256"):
+    forged = liar.mint(
+        liar.chain.signer.address, record.merkle_root, record.datapoint_count + 1, record.metadata_uri
+    )
+    with pytest.raises(
+        IntegrityError, match=f"dataset {forged.token_id} claims 257 datapoints but its leaf list .* has 256"
+    ):
         verify_datapoints(chain, store, SAMPLE / "member.jsonl", forged.token_id)
     assert verify_datapoints(chain, store, SAMPLE / "member.jsonl", honest.token_id).ok

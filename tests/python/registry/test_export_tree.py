@@ -27,7 +27,9 @@ needs_node = pytest.mark.skipif(
 
 def _openzeppelin(dump: Path, proofs: list[int], multiproof: list[int]) -> dict:
     request = json.dumps({"dump": str(dump), "proofs": proofs, "multiproof": multiproof})
-    done = subprocess.run(["node", str(SCRIPT)], input=request, capture_output=True, text=True, cwd=REPO, timeout=300)
+    done = subprocess.run(
+        ["node", str(SCRIPT)], input=request, capture_output=True, text=True, cwd=REPO, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -44,7 +46,9 @@ def test_openzeppelin_loads_the_dump_and_gets_the_same_root_and_proofs(chain, st
     data.write_text("\n".join(rows) + "\n")
     committed = commit_dataset(chain, store, data)
     dump = tmp_path / "tree.json"
-    result = cli("dataset", "export-tree", "--token", str(committed.token_id), "--format", "oz", "--out", str(dump))
+    result = cli(
+        "dataset", "export-tree", "--token", str(committed.token_id), "--format", "oz", "--out", str(dump)
+    )
     assert result.code == 0, result.stderr
     assert cli("dataset", "export-tree", str(data), "--out", str(tmp_path / "local.json")).code == 0
     assert (tmp_path / "local.json").read_bytes() == dump.read_bytes()
@@ -61,23 +65,34 @@ def test_openzeppelin_loads_the_dump_and_gets_the_same_root_and_proofs(chain, st
     assert oz["root"] == committed.merkle_root == "0x" + tree.root.hex()
     assert oz["proofs"] == [_hex(tree.proof(p)) for p in positions]
     ours = tree.multiproof(chosen)
-    assert oz["multiproof"] == {"leaves": _hex(ours.leaves), "proof": _hex(ours.proof), "proofFlags": list(ours.proof_flags)}
+    assert oz["multiproof"] == {
+        "leaves": _hex(ours.leaves),
+        "proof": _hex(ours.proof),
+        "proofFlags": list(ours.proof_flags),
+    }
 
     # And the proof files agree with OpenZeppelin's proofs.
     single = prove_datapoints(chain, store, committed.token_id, positions=[17])
     assert list(single.proof) == oz["proofs"][2]
     multi = prove_datapoints(chain, store, committed.token_id, positions=chosen)
-    assert list(multi.datapoint_hashes) == oz["multiproof"]["leaves"] and list(multi.proof) == oz["multiproof"]["proof"]
+    assert (
+        list(multi.datapoint_hashes) == oz["multiproof"]["leaves"]
+        and list(multi.proof) == oz["multiproof"]["proof"]
+    )
 
 
-def test_trees_over_the_limit_are_refused_before_they_are_built(chain, store, deployed, monkeypatch, tmp_path):
+def test_trees_over_the_limit_are_refused_before_they_are_built(
+    chain, store, deployed, monkeypatch, tmp_path
+):
     data = tmp_path / "rows.jsonl"
     data.write_text("".join(f"{i}\n" for i in range(9)))
     committed = commit_dataset(chain, store, data)
     monkeypatch.setattr(registry, "MAX_EXPORT_LEAVES", 8)
     monkeypatch.setattr(registry.MerkleTree, "build", None)  # building would fail loudly
     out = io.StringIO()
-    with pytest.raises(InputError, match=r"has 9 datapoints, more than the 8 an OpenZeppelin tree dump is made for"):
+    with pytest.raises(
+        InputError, match=r"has 9 datapoints, more than the 8 an OpenZeppelin tree dump is made for"
+    ):
         export_tree(out, chain=chain, store=store, token_id=committed.token_id)
     with pytest.raises(InputError, match="more than the 8"):
         export_tree(out, path=data)

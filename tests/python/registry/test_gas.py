@@ -47,7 +47,8 @@ def _measure(chain, tx: dict[str, Any], block: Any = "latest") -> dict[str, int]
     limit = 5_000_000
     call = {"from": chain.signer.address, "to": tx["to"], "data": tx["data"], "gas": hex(limit)}
     traced = chain.w3.provider.make_request(
-        "debug_traceCall", [call, block, {"disableStack": True, "disableMemory": True, "disableStorage": True}]
+        "debug_traceCall",
+        [call, block, {"disableStack": True, "disableMemory": True, "disableStorage": True}],
     )["result"]
     assert not traced["failed"]
     steps = traced["structLogs"]
@@ -96,7 +97,9 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
         minted = contract.mint(to, tree.root, len(tree), uri)
         assert minted.token_id == token_id
         gas = _measure(chain, tx, hex(block))  # the same call on the state the mint ran on
-        assert minted.gas_used == 21_000 + gas["calldata"] + gas["execution"]  # the method agrees with the receipt
+        assert (
+            minted.gas_used == 21_000 + gas["calldata"] + gas["execution"]
+        )  # the method agrees with the receipt
         gas["transaction"] = minted.gas_used
         rows.append((what, gas, f"≤ {MINT_TARGET:,} execution"))
         return gas
@@ -106,9 +109,16 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
     big, big_uri = _dataset(store, 2**DEPTH, "big")
     by_size = {}
     for token_id, (n, tree, uri) in enumerate(
-        [(1, *_dataset(store, 1, "one")), (1024, *_dataset(store, 1024, "kilo")), (2**DEPTH, big, big_uri)], start=2
+        [(1, *_dataset(store, 1, "one")), (1024, *_dataset(store, 1024, "kilo")), (2**DEPTH, big, big_uri)],
+        start=2,
     ):
-        by_size[n] = mint(tree, uri, me, f"`mint`, {n:,} datapoint{'s' if n > 1 else ''} (owner already holds a token)", token_id)
+        by_size[n] = mint(
+            tree,
+            uri,
+            me,
+            f"`mint`, {n:,} datapoint{'s' if n > 1 else ''} (owner already holds a token)",
+            token_id,
+        )
     fresh_owner = checked_address("0x" + "5a" * 20)
     other, other_uri = _dataset(store, 1024, "other")
     newcomer = mint(other, other_uri, fresh_owner, "`mint`, 1,024 datapoints (owner's first token)", 5)
@@ -117,15 +127,33 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
     proof = big.proof(position)
     assert len(proof) == DEPTH
     single = _view(chain, contract, contract.verify_calldata(4, big.hash_at(position), proof))
-    rows.append((f"`verifyDatapoint`, 2^{DEPTH}-leaf tree ({DEPTH}-node proof)", single, f"≤ {VERIFY_TARGET:,} execution"))
+    rows.append(
+        (
+            f"`verifyDatapoint`, 2^{DEPTH}-leaf tree ({DEPTH}-node proof)",
+            single,
+            f"≤ {VERIFY_TARGET:,} execution",
+        )
+    )
 
     picked = [(i * 32_771) % 2**DEPTH for i in range(32)]
     multi = big.multiproof(picked)
-    wide = _view(chain, contract, contract.multi_verify_calldata(4, list(multi.leaves), list(multi.proof), list(multi.proof_flags)))
-    rows.append((f"`multiVerifyDatapoints`, 32 datapoints of the 2^{DEPTH}-leaf tree ({len(multi.proof)}-node proof)", wide, "recorded"))
+    wide = _view(
+        chain,
+        contract,
+        contract.multi_verify_calldata(4, list(multi.leaves), list(multi.proof), list(multi.proof_flags)),
+    )
+    rows.append(
+        (
+            f"`multiVerifyDatapoints`, 32 datapoints of the 2^{DEPTH}-leaf tree ({len(multi.proof)}-node proof)",
+            wide,
+            "recorded",
+        )
+    )
 
     # The front-running-proof mint: commitMint, then revealMint a block later (issue 10).
-    def two_step(tree: MerkleTree, uri: str, what: str, token_id: int, to: str = me, target: bool = True) -> dict[str, int]:
+    def two_step(
+        tree: MerkleTree, uri: str, what: str, token_id: int, to: str = me, target: bool = True
+    ) -> dict[str, int]:
         committed = contract.commit_mint(tree.root, me)
         fn = functions.revealMint(to, tree.root, len(tree), uri, 0, committed.salt)
         tx = fn.build_transaction({"from": me})
@@ -138,7 +166,9 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
         commit_gas = _measure(chain, functions.commitMint(b"\x01" * 32).build_transaction({"from": me}))
         rows.append((f"`commitMint` (step 1 of {what})", commit_gas, "recorded"))
         gas["transaction"] = minted.gas_used
-        rows.append((f"`revealMint` (step 2), {what}", gas, f"≤ {MINT_TARGET:,} execution" if target else "recorded"))
+        rows.append(
+            (f"`revealMint` (step 2), {what}", gas, f"≤ {MINT_TARGET:,} execution" if target else "recorded")
+        )
         return gas
 
     reveals = {}
@@ -156,8 +186,14 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
     _model_rows(chain, store, rows)
 
     whole = small.multiproof(range(32))
-    full = _view(chain, contract, contract.multi_verify_calldata(1, list(whole.leaves), list(whole.proof), list(whole.proof_flags)))
-    rows.append(("`multiVerifyDatapoints`, all 32 datapoints of a 32-leaf tree (empty proof)", full, "recorded"))
+    full = _view(
+        chain,
+        contract,
+        contract.multi_verify_calldata(1, list(whole.leaves), list(whole.proof), list(whole.proof_flags)),
+    )
+    rows.append(
+        ("`multiVerifyDatapoints`, all 32 datapoints of a 32-leaf tree (empty proof)", full, "recorded")
+    )
 
     lines = [
         "Gas on anvil (`debug_traceCall` and receipts), DatasetNFT and ModelNFT as packaged (solc 0.8.37, optimizer 200 runs, "
@@ -185,8 +221,13 @@ def test_gas_of_proofs_and_mints(chain, store, deployed):
     )
     _publish("\n".join(lines))
 
-    for _, gas, _ in (row for row in rows if "data" in row[1]):  # the view calls: eth_estimateGas agrees with the method
-        assert chain.w3.eth.estimate_gas({"from": me, "to": contract.address, "data": gas.pop("data")}) == gas["transaction"]
+    for _, gas, _ in (
+        row for row in rows if "data" in row[1]
+    ):  # the view calls: eth_estimateGas agrees with the method
+        assert (
+            chain.w3.eth.estimate_gas({"from": me, "to": contract.address, "data": gas.pop("data")})
+            == gas["transaction"]
+        )
     assert by_size[1]["execution"] == by_size[1024]["execution"] == by_size[2**DEPTH]["execution"]
     assert reveals[1]["execution"] == reveals[1024]["execution"] == reveals[2**DEPTH]["execution"]
     assert single["execution"] <= VERIFY_TARGET
@@ -205,7 +246,9 @@ def _model_rows(chain, store, rows: list) -> None:
     uri = to_uri(store.put(b"model metadata"))
     root = sha256(b"weights for the gas table")
     committed = models.commit_mint(root, me)
-    tx = models.contract.functions.revealMint(me, root, uri, 0, [1, 2, 3], committed.salt, (0, b"\0" * 32, "")).build_transaction({"from": me})
+    tx = models.contract.functions.revealMint(
+        me, root, uri, 0, [1, 2, 3], committed.salt, (0, b"\0" * 32, "")
+    ).build_transaction({"from": me})
     block = chain.w3.eth.block_number
     minted = models.reveal_mint(me, root, uri, 0, [1, 2, 3], committed.salt)
     gas = _measure(chain, tx, hex(block))
@@ -216,23 +259,42 @@ def _model_rows(chain, store, rows: list) -> None:
     token = models.next_token_id()
     kept = new_secrets(pairs, chain.chain_id, models.address, token, salt(pairs))
     oml_uri = to_uri(store.put(b"oml document"))
-    fn = models.contract.functions.mintWithFingerprint(me, sha256(b"more weights"), uri, 0, [1, 2, 3], (token, kept.root, oml_uri))
+    fn = models.contract.functions.mintWithFingerprint(
+        me, sha256(b"more weights"), uri, 0, [1, 2, 3], (token, kept.root, oml_uri)
+    )
     tx = fn.build_transaction({"from": me})
     block = chain.w3.eth.block_number
-    minted = models.mint_with_fingerprint(me, sha256(b"more weights"), uri, 0, [1, 2, 3], (token, kept.root, oml_uri))
+    minted = models.mint_with_fingerprint(
+        me, sha256(b"more weights"), uri, 0, [1, 2, 3], (token, kept.root, oml_uri)
+    )
     gas = _measure(chain, tx, hex(block))
     assert minted.gas_used == 21_000 + gas["calldata"] + gas["execution"]
     gas["transaction"] = minted.gas_used
-    rows.append(("ModelNFT `mintWithFingerprint` (commit-at-mint), 3 datasets, OML root and URI", gas, "recorded"))
+    rows.append(
+        ("ModelNFT `mintWithFingerprint` (commit-at-mint), 3 datasets, OML root and URI", gas, "recorded")
+    )
 
     for chosen in ([17], [7 * i + 1 for i in range(8)]):
         order, proof = reveal_plan(kept, chosen)
-        items = [RevealedFingerprint(kept.fingerprints[i].salt, kept.fingerprints[i].key, kept.fingerprints[i].response) for i in order]
+        items = [
+            RevealedFingerprint(
+                kept.fingerprints[i].salt, kept.fingerprints[i].key, kept.fingerprints[i].response
+            )
+            for i in order
+        ]
         raw = [(r.salt, r.key, r.response) for r in items]
-        tx = models.contract.functions.revealFingerprints(token, raw, list(proof.proof), list(proof.proof_flags)).build_transaction({"from": me})
+        tx = models.contract.functions.revealFingerprints(
+            token, raw, list(proof.proof), list(proof.proof_flags)
+        ).build_transaction({"from": me})
         block = chain.w3.eth.block_number
         sent = models.reveal_fingerprints(token, items, proof.proof, proof.proof_flags)
         gas = _measure(chain, tx, hex(block))
         gas["transaction"] = sent.gas_used
         n = len(chosen)
-        rows.append((f"ModelNFT `revealFingerprints`, {n} of 64 ({gas['execution'] // n:,} execution gas a fingerprint)", gas, "recorded"))
+        rows.append(
+            (
+                f"ModelNFT `revealFingerprints`, {n} of 64 ({gas['execution'] // n:,} execution gas a fingerprint)",
+                gas,
+                "recorded",
+            )
+        )

@@ -40,18 +40,28 @@ def test_register_stores_manifest_and_erc721_metadata(chain, store, deployed, ti
     assert result.gas_used > 0 and result.tx_hash and result.parameter_count == llama_template[1]
 
     manifest = WeightsManifest.from_json(store.get(parse_uri(result.manifest_uri)))
-    assert "0x" + manifest.root.hex() == result.weights_root == "0x" + open_model(tiny_model).manifest().root.hex()
+    assert (
+        "0x" + manifest.root.hex()
+        == result.weights_root
+        == "0x" + open_model(tiny_model).manifest().root.hex()
+    )
     record = ModelContract(chain, deployed).record(1)
     assert record.weights_root == manifest.root and record.metadata_uri == result.metadata_uri
 
     raw = store.get(parse_uri(result.metadata_uri))
     metadata = json.loads(raw)
     assert raw == canonical_json(metadata)  # stored as RFC 8785 canonical JSON
-    assert metadata["name"] == "tiny" and metadata["description"] == "a test model" and "image" not in metadata
+    assert (
+        metadata["name"] == "tiny" and metadata["description"] == "a test model" and "image" not in metadata
+    )
     traits = {a["trait_type"]: a["value"] for a in metadata["attributes"]}
     assert traits["kind"] == "model" and traits["architecture"] == "LlamaForCausalLM"
     assert traits["parameters"] == llama_template[1] and traits["weights root"] == result.weights_root
-    assert traits["vocabulary size"] == 128 and traits["context length"] == 256 and traits["license"] == "apache-2.0"
+    assert (
+        traits["vocabulary size"] == 128
+        and traits["context length"] == 256
+        and traits["license"] == "apache-2.0"
+    )
     section = metadata["modelmint"]
     assert section["schema"] == "modelmint.model-metadata.v1" and section["manifest"] == result.manifest_uri
     assert section["parentModelId"] == 0 and section["datasetIds"] == []
@@ -144,7 +154,9 @@ def test_list_and_show_every_record(chain, store, deployed, tiny_model, gguf_mod
     assert records[1].architecture == "LlamaForCausalLM" and records[2].architecture == "llama"
     assert all(r.tx_hash and r.block and r.minted_at and r.owner == chain.signer.address for r in records)
     row = records[1].row()
-    assert tuple(row) == CSV_COLUMNS and row["pipeline_task"] == "text-generation" and row["dataset_ids"] == "1"
+    assert (
+        tuple(row) == CSV_COLUMNS and row["pipeline_task"] == "text-generation" and row["dataset_ids"] == "1"
+    )
     assert [r.ref for r in list_records(chain, store, "model")] == ["model/1", "model/2"]
 
     assert show(chain, store, "dataset/1").datapoint_count == 256
@@ -176,7 +188,9 @@ def test_image_hook_puts_the_picture_in_the_store(chain, store, deployed, tiny_m
     assert store.get(parse_uri(metadata["image"])) == picture.read_bytes()
 
 
-def test_a_third_party_verifies_with_only_the_chain_and_the_content_store(chain, store, deployed, tiny_model, tmp_path):
+def test_a_third_party_verifies_with_only_the_chain_and_the_content_store(
+    chain, store, deployed, tiny_model, tmp_path
+):
     result = register_model(chain, store, tiny_model)
     stranger = Home(tmp_path / "stranger")
     shutil.copytree(chain.home.deployments_dir, stranger.deployments_dir)

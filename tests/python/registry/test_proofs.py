@@ -39,7 +39,11 @@ def test_a_single_proof_has_every_field_and_the_chain_accepts_it(chain, store, d
     proof = prove_datapoints(chain, store, committed.token_id, path=SAMPLE / "member.jsonl")
     data = proof.to_json()
     assert data["schema"] == PROOF_SCHEMA and not proof.multi
-    assert (data["chainId"], data["contract"], data["tokenId"]) == (31337, deployed.contracts["DatasetNFT"].address, 1)
+    assert (data["chainId"], data["contract"], data["tokenId"]) == (
+        31337,
+        deployed.contracts["DatasetNFT"].address,
+        1,
+    )
     assert data["merkleRoot"] == committed.merkle_root and data["datapointCount"] == 256
     [(_, h)] = iter_datapoint_hashes(SAMPLE / "member.jsonl")
     assert data["datapointHash"] == "0x" + h.hex() and data["leaf"] == "0x" + leaf_hash(h).hex()
@@ -67,8 +71,13 @@ def test_a_multiproof_follows_openzeppelins_format(chain, store, deployed):
     assert data["leaves"] == ["0x" + leaf_hash(_b(h)).hex() for h in data["datapointHashes"]]
     assert data["leaves"] == sorted(data["leaves"])  # the order multiProofVerify consumes them in
     expected = tree.multiproof([200, 3, 77, 0])
-    assert (data["proof"], data["proofFlags"]) == (["0x" + p.hex() for p in expected.proof], list(expected.proof_flags))
-    read_back = MultiProof(tuple(map(_b, data["datapointHashes"])), tuple(map(_b, data["proof"])), tuple(data["proofFlags"]))
+    assert (data["proof"], data["proofFlags"]) == (
+        ["0x" + p.hex() for p in expected.proof],
+        list(expected.proof_flags),
+    )
+    read_back = MultiProof(
+        tuple(map(_b, data["datapointHashes"])), tuple(map(_b, data["proof"])), tuple(data["proofFlags"])
+    )
     assert MerkleTree.verify_multiproof(tree.root, read_back)
     assert int.from_bytes(chain.w3.eth.call({"to": data["contract"], "data": data["calldata"]}), "big") == 1
     assert check_proof(chain, DatapointProof.from_json(data)).valid
@@ -115,7 +124,9 @@ def test_a_proof_naming_another_contract_needs_that_contract_trusted_explicitly(
     assert check_proof(chain, proof, contract_address=deployed.contracts["DatasetNFT"].address).valid
 
 
-def test_a_third_party_proves_from_the_chain_and_the_content_store_alone(chain, store, deployed, cli, tmp_path):
+def test_a_third_party_proves_from_the_chain_and_the_content_store_alone(
+    chain, store, deployed, cli, tmp_path
+):
     committed = commit_dataset(chain, store, SAMPLE / "train.jsonl")
     # A fresh folder holding nothing but the deployment addresses and a copy of the store.
     stranger = Home(tmp_path / "stranger")
@@ -123,12 +134,26 @@ def test_a_third_party_proves_from_the_chain_and_the_content_store_alone(chain, 
     shutil.copytree(store.root, stranger.store_dir)
     env = {"MODELMINT_HOME": str(stranger.root)}
     proof_file = tmp_path / "proof.json"
-    made = cli("dataset", "prove", "--token", "1", "--index", "17", "--out", str(proof_file), "--rpc-url", chain.url, env=env)
+    made = cli(
+        "dataset",
+        "prove",
+        "--token",
+        "1",
+        "--index",
+        "17",
+        "--out",
+        str(proof_file),
+        "--rpc-url",
+        chain.url,
+        env=env,
+    )
     assert made.code == 0, made.stderr
     data = json.loads(proof_file.read_text())
     assert data["position"] == 17 and data["merkleRoot"] == committed.merkle_root
 
-    member = cli("dataset", "prove", str(SAMPLE / "member.jsonl"), "--token", "1", "--rpc-url", chain.url, env=env)
+    member = cli(
+        "dataset", "prove", str(SAMPLE / "member.jsonl"), "--token", "1", "--rpc-url", chain.url, env=env
+    )
     assert member.code == 0 and json.loads(member.stdout)["schema"] == PROOF_SCHEMA
 
     checked = cli("dataset", "check-proof", str(proof_file), "--rpc-url", chain.url, env=env)
@@ -139,7 +164,9 @@ def test_a_third_party_proves_from_the_chain_and_the_content_store_alone(chain, 
     assert alone.code == 0 and json.loads(alone.stdout)["valid"] is True
 
     data["proof"][0] = "0x" + "00" * 32
-    data["calldata"] = DatasetContract(chain, deployed).verify_calldata(1, _b(data["datapointHash"]), [_b(p) for p in data["proof"]])
+    data["calldata"] = DatasetContract(chain, deployed).verify_calldata(
+        1, _b(data["datapointHash"]), [_b(p) for p in data["proof"]]
+    )
     proof_file.write_text(json.dumps(data))
     rejected = cli("dataset", "check-proof", str(proof_file), "--rpc-url", chain.url, env=env)
     assert rejected.code == 1 and "invalid" in rejected.stdout
@@ -171,13 +198,21 @@ def test_proving_what_is_not_there_is_a_one_line_error(cli, deployed, tmp_path):
     cli("dataset", "prove", str(SAMPLE / "outsider.jsonl"), "--token", "1").assert_user_error(
         "outsider.jsonl line 1", "is not in dataset 1"
     )
-    cli("dataset", "prove", "--token", "1", "--index", "256").assert_user_error("datapoint 256 is outside the dataset")
-    cli("dataset", "prove", "--token", "1", "--index", "3", "--index", "3").assert_user_error("the same datapoint twice")
+    cli("dataset", "prove", "--token", "1", "--index", "256").assert_user_error(
+        "datapoint 256 is outside the dataset"
+    )
+    cli("dataset", "prove", "--token", "1", "--index", "3", "--index", "3").assert_user_error(
+        "the same datapoint twice"
+    )
     cli("dataset", "prove", "--token", "1").assert_user_error("give either a file of datapoints or positions")
-    cli("dataset", "prove", str(SAMPLE / "member.jsonl"), "--token", "1", "--index", "1").assert_user_error("not both")
+    cli("dataset", "prove", str(SAMPLE / "member.jsonl"), "--token", "1", "--index", "1").assert_user_error(
+        "not both"
+    )
     cli("dataset", "prove", "--token", "9", "--index", "0").assert_user_error("ERC721NonexistentToken")
     (tmp_path / "junk.json").write_text('{"schema": "x"}')
-    cli("dataset", "check-proof", str(tmp_path / "junk.json")).assert_user_error("is not a modelmint dataset proof")
+    cli("dataset", "check-proof", str(tmp_path / "junk.json")).assert_user_error(
+        "is not a modelmint dataset proof"
+    )
     (tmp_path / "not.json").write_text("{")
     cli("dataset", "check-proof", str(tmp_path / "not.json")).assert_user_error("is not JSON")
 
@@ -186,9 +221,16 @@ def test_the_examples_in_docs_proofs_md_are_what_prove_writes(chain, store, depl
     text = (REPO / "docs" / "proofs.md").read_text()
     examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
     example = tmp_path / "example.jsonl"  # docs/hashing.md §7
-    example.write_text('{"text": "hello world", "label": 1}\n{"label": 0, "text": "caf\\u00e9"}\n{"text":"bonjour","label":1.0}\n')
+    example.write_text(
+        '{"text": "hello world", "label": 1}\n{"label": 0, "text": "caf\\u00e9"}\n{"text":"bonjour","label":1.0}\n'
+    )
     commit_dataset(chain, store, example)
-    made = [prove_datapoints(chain, store, 1, positions=[0]), prove_datapoints(chain, store, 1, positions=[0, 2])]
+    made = [
+        prove_datapoints(chain, store, 1, positions=[0]),
+        prove_datapoints(chain, store, 1, positions=[0, 2]),
+    ]
     for documented, proof in zip(examples, made, strict=True):
-        documented["contract"] = deployed.contracts["DatasetNFT"].address  # the one field that depends on the deploy
+        documented["contract"] = deployed.contracts[
+            "DatasetNFT"
+        ].address  # the one field that depends on the deploy
         assert documented == proof.to_json()

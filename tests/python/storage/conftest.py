@@ -38,7 +38,12 @@ def ipfs_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = repo.parent / "ipfs-daemon.log"
     env = {**os.environ, "IPFS_PATH": str(repo), "NODE_OPTIONS": f'--require "{POLYFILL}"'}
     init = subprocess.run(
-        [str(JSIPFS), "init", "--empty-repo"], env=env, capture_output=True, text=True, timeout=120, check=False
+        [str(JSIPFS), "init", "--empty-repo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if init.returncode != 0:
         pytest.fail(f"`jsipfs init` failed:\n{init.stdout}\n{init.stderr}", pytrace=False)
@@ -59,7 +64,11 @@ def ipfs_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         daemon = subprocess.Popen(
-            [str(JSIPFS), "daemon", "--offline"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [str(JSIPFS), "daemon", "--offline"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         _wait_until_ready(daemon, url, log_path)
@@ -73,7 +82,8 @@ def _wait_until_ready(daemon: subprocess.Popen[bytes], url: str, log_path: Path)
     while time.monotonic() < deadline:
         if daemon.poll() is not None:
             pytest.fail(
-                f"the test IPFS daemon exited with {daemon.returncode}:\n{log_path.read_text()[-3000:]}", pytrace=False
+                f"the test IPFS daemon exited with {daemon.returncode}:\n{log_path.read_text()[-3000:]}",
+                pytrace=False,
             )
         try:
             if requests.post(f"{url}/api/v0/id", timeout=2).status_code == 200:

@@ -43,7 +43,8 @@ def content(size: int) -> bytes:
     """
     blocks = (size + 65_535) // 65_536
     stream = b"".join(
-        hashlib.shake_128(b"modelmint-storage-test" + i.to_bytes(8, "big")).digest(65_536) for i in range(blocks)
+        hashlib.shake_128(b"modelmint-storage-test" + i.to_bytes(8, "big")).digest(65_536)
+        for i in range(blocks)
     )
     return stream[:size]
 

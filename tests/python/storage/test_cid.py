@@ -129,7 +129,9 @@ def _reference_cid(data: bytes, chunk_size: int, max_links: int) -> str:
     def node(children: list[tuple[bytes, int, int]]) -> tuple[bytes, int, int]:
         filesize = sum(c[2] for c in children)
         unixfs = intfield(1, 2) + intfield(3, filesize) + b"".join(intfield(4, c[2]) for c in children)
-        links = b"".join(lenfield(2, lenfield(1, c[0]) + lenfield(2, b"") + intfield(3, c[1])) for c in children)
+        links = b"".join(
+            lenfield(2, lenfield(1, c[0]) + lenfield(2, b"") + intfield(3, c[1])) for c in children
+        )
         block = links + lenfield(1, unixfs)
         return cid_bytes(0x70, block), len(block) + sum(c[1] for c in children), filesize
 

@@ -68,7 +68,11 @@ def test_missing_content_is_a_quick_clear_error(kubo: KuboStore) -> None:
 def test_an_unreachable_daemon_is_a_one_line_store_error() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     store = KuboStore(url)
-    for call in (lambda: store.put(b"x"), lambda: store.get(cid_of_bytes(b"x")), lambda: store.has(cid_of_bytes(b"x"))):
+    for call in (
+        lambda: store.put(b"x"),
+        lambda: store.get(cid_of_bytes(b"x")),
+        lambda: store.has(cid_of_bytes(b"x")),
+    ):
         with pytest.raises(StoreError) as raised:
             call()
         message = str(raised.value)
@@ -92,7 +96,9 @@ class _LyingDaemon(http.server.BaseHTTPRequestHandler):
         else:
             self.rfile.read(length)
         if self.path.startswith("/api/v0/add"):
-            body = json.dumps({"Name": "file", "Hash": cid_of_bytes(b"something else"), "Size": "14"}).encode()
+            body = json.dumps(
+                {"Name": "file", "Hash": cid_of_bytes(b"something else"), "Size": "14"}
+            ).encode()
         elif self.path.startswith("/api/v0/cat"):
             body = b"forged"
         else:

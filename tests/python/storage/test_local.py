@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 from modelmint.errors import InputError, IntegrityError, StoreError
-from modelmint.storage import ContentStore, KuboStore, LocalStore, _local, cid_of_bytes, cid_of_file, open_store
+from modelmint.storage import (
+    ContentStore,
+    KuboStore,
+    LocalStore,
+    _local,
+    cid_of_bytes,
+    cid_of_file,
+    open_store,
+)
 from storage_samples import content
 
 
@@ -102,7 +110,9 @@ def test_a_failure_before_the_rename_leaves_nothing_under_a_cid(
 
 def test_a_killed_writer_leaves_no_half_file_under_a_cid(store: LocalStore) -> None:
     """SIGKILL a process in the middle of put_file: only a stray .part file may remain."""
-    script = f"from modelmint.storage import LocalStore; LocalStore({str(store.root)!r}).put_file('/dev/stdin')"
+    script = (
+        f"from modelmint.storage import LocalStore; LocalStore({str(store.root)!r}).put_file('/dev/stdin')"
+    )
     writer = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE)
     assert writer.stdin is not None
     writer.stdin.write(content(600_000))

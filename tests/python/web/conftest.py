@@ -33,7 +33,9 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory):
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install -y chromium)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install -y chromium)"
+        )
     page_dir()  # fails with how to build the page
     from playwright.sync_api import sync_playwright
 
@@ -59,7 +61,12 @@ def open_page(browser, server, anvil):
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         contexts.append(context)
         if wallet is not None:
-            config = {"rpcUrl": anvil.url, "anvilChainId": anvil.chain_id, "chainId": anvil.chain_id, **wallet}
+            config = {
+                "rpcUrl": anvil.url,
+                "anvilChainId": anvil.chain_id,
+                "chainId": anvil.chain_id,
+                **wallet,
+            }
             context.add_init_script(f"window.__testWallet = {json.dumps(config)};")
             context.add_init_script(WALLET_JS)
         page = context.new_page()
@@ -73,5 +80,3 @@ def open_page(browser, server, anvil):
     yield open_
     for context in contexts:
         context.close()
-
-

@@ -74,35 +74,57 @@ def test_worked_dataset_example_of_hashing_md(lib):
     assert got["nodes"][0] == doc["root"]
     assert "[" + ", ".join(got["multi"]["leaves"]) + "]" == doc["multiproof(line 1, line 3).leaves"]
     assert "[" + ", ".join(got["multi"]["proof"]) + "]" == doc["multiproof(line 1, line 3).proof"]
-    assert json.dumps(got["multi"]["flags"]).replace(" ", "") == doc["multiproof(line 1, line 3).proofFlags"].replace(" ", "")
+    assert json.dumps(got["multi"]["flags"]).replace(" ", "") == doc[
+        "multiproof(line 1, line 3).proofFlags"
+    ].replace(" ", "")
     assert got["list"] == doc["leaf list"]
 
 
 @pytest.mark.parametrize(
     ("literal", "canonical"),
-    [("1.0", "1"), ("-0", "0"), ("2.50", "2.5"), ("1e21", "1e+21"), ("1E-7", "1e-7"), ("0.000001", "0.000001")],
+    [
+        ("1.0", "1"),
+        ("-0", "0"),
+        ("2.50", "2.5"),
+        ("1e21", "1e+21"),
+        ("1E-7", "1e-7"),
+        ("0.000001", "0.000001"),
+    ],
 )
 def test_number_examples_of_section_1_1(lib, literal, canonical):
     assert js(lib, "return new TextDecoder().decode(L.canonicalText(arg));", literal) == canonical
 
 
 def test_csv_example_of_section_1_3(lib):
-    got = js(lib, 'return L.csvDatapoints("x.csv", arg).map((p) => new TextDecoder().decode(p.bytes));', "text,label\na,1\n")
+    got = js(
+        lib,
+        'return L.csvDatapoints("x.csv", arg).map((p) => new TextDecoder().decode(p.bytes));',
+        "text,label\na,1\n",
+    )
     assert got == ['{"label":"1","text":"a"}']
 
 
 def test_empty_file_of_section_1_5(lib):
-    got = js(lib, 'return L.hex(L.datapointHash(L.datapointsOf("empty", new Uint8Array(), "file")[0].bytes));')
+    got = js(
+        lib, 'return L.hex(L.datapointHash(L.datapointsOf("empty", new Uint8Array(), "file")[0].bytes));'
+    )
     assert got == "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 def test_manifest_example_of_section_8_8(lib):
     section = (DOCS / "hashing.md").read_text().split("### 8.8 Worked example", 1)[1]
     doc = dict(
-        (p.strip() for p in line.split(" = ", 1)) for line in re.findall(r"^(?:sha256|size|leaf|tree|weights root)[^\n]*", section, re.MULTILINE)
+        (p.strip() for p in line.split(" = ", 1))
+        for line in re.findall(r"^(?:sha256|size|leaf|tree|weights root)[^\n]*", section, re.MULTILINE)
     )
-    files = {"config.json": b'{"model_type": "llama"}\n', "model.safetensors": bytes.fromhex("02000000000000007b7d"), "tokenizer/vocab.txt": b"hello\nworld\n"}
-    entries = [{"path": p, "sha256": "0x" + hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in files.items()]
+    files = {
+        "config.json": b'{"model_type": "llama"}\n',
+        "model.safetensors": bytes.fromhex("02000000000000007b7d"),
+        "tokenizer/vocab.txt": b"hello\nworld\n",
+    }
+    entries = [
+        {"path": p, "sha256": "0x" + hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in files.items()
+    ]
     got = js(
         lib,
         """
@@ -155,7 +177,9 @@ def _number(rng: random.Random):
     if kind == 2:
         return rng.uniform(-1e6, 1e6)
     if kind == 3:
-        return rng.choice([1e21, 1e-7, 5e-324, 1.7976931348623157e308, 0.1, 100.0, -0.0, 123456789012345680000.0])
+        return rng.choice(
+            [1e21, 1e-7, 5e-324, 1.7976931348623157e308, 0.1, 100.0, -0.0, 123456789012345680000.0]
+        )
     return float(rng.randint(-(10**6), 10**6)) / rng.choice([1, 10, 1000, 3])
 
 
@@ -178,7 +202,16 @@ def _spell(value, rng: random.Random) -> str:
     if isinstance(value, dict):
         items = list(value.items())
         rng.shuffle(items)
-        return "{" + ws() + ",".join(f"{ws()}{json.dumps(k, ensure_ascii=rng.random() < 0.5)}{ws()}:{ws()}{_spell(v, rng)}" for k, v in items) + ws() + "}"
+        return (
+            "{"
+            + ws()
+            + ",".join(
+                f"{ws()}{json.dumps(k, ensure_ascii=rng.random() < 0.5)}{ws()}:{ws()}{_spell(v, rng)}"
+                for k, v in items
+            )
+            + ws()
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ",".join(ws() + _spell(v, rng) + ws() for v in value) + "]"
     if isinstance(value, float) and rng.random() < 0.3:
@@ -198,7 +231,11 @@ def test_10000_random_jsonl_rows_hash_as_in_python(lib, tmp_path):
     path.write_text(text, encoding="utf-8")
     digest = hash_dataset(path)
     expected = [digest.hash_at(i).hex() for i in range(digest.count)]
-    got = js(lib, 'return L.jsonlDatapoints("random.jsonl", arg).map((p) => L.hex(L.datapointHash(p.bytes)).slice(2));', text)
+    got = js(
+        lib,
+        'return L.jsonlDatapoints("random.jsonl", arg).map((p) => L.hex(L.datapointHash(p.bytes)).slice(2));',
+        text,
+    )
     assert len(got) == len(expected) == 10_000
     mismatches = [(i, lines[i]) for i in range(10_000) if got[i] != expected[i]]
     assert not mismatches, mismatches[:3]
@@ -210,7 +247,11 @@ def test_10000_random_csv_rows_hash_as_in_python(lib, tmp_path):
 
     def field() -> str:
         raw = "".join(rng.choice(cells) for _ in range(rng.randint(0, 6)))
-        if any(c in raw for c in ',"\n\r') or (raw.startswith(" ") and rng.random() < 0.5) or rng.random() < 0.2:
+        if (
+            any(c in raw for c in ',"\n\r')
+            or (raw.startswith(" ") and rng.random() < 0.5)
+            or rng.random() < 0.2
+        ):
             return '"' + raw.replace('"', '""') + '"'
         return raw
 
@@ -221,7 +262,11 @@ def test_10000_random_csv_rows_hash_as_in_python(lib, tmp_path):
     path.write_bytes(text.encode("utf-8"))
     digest = hash_dataset(path)
     expected = [digest.hash_at(i).hex() for i in range(digest.count)]
-    got = js(lib, 'return L.csvDatapoints("random.csv", arg).map((p) => L.hex(L.datapointHash(p.bytes)).slice(2));', text)
+    got = js(
+        lib,
+        'return L.csvDatapoints("random.csv", arg).map((p) => L.hex(L.datapointHash(p.bytes)).slice(2));',
+        text,
+    )
     assert len(got) == len(expected) == 10_000
     assert got == expected
 
@@ -241,12 +286,23 @@ def test_10000_random_files_hash_and_cid_as_in_python(lib):
 
 @pytest.mark.parametrize(
     "line",
-    ['{"a": 1, "a": 2}', "9007199254740992", "[NaN]", "1e999", '"\\ud800"', "[1,]", "{'a': 1}", "[" * 600 + "]" * 600],
+    [
+        '{"a": 1, "a": 2}',
+        "9007199254740992",
+        "[NaN]",
+        "1e999",
+        '"\\ud800"',
+        "[1,]",
+        "{'a': 1}",
+        "[" * 600 + "]" * 600,
+    ],
 )
 def test_rows_python_refuses_the_page_refuses(lib, line):
     with pytest.raises(InputError):
         canonicalize_json_text(line)
-    error = js(lib, 'try { L.canonicalText(arg); return null; } catch (e) { return String(e.message); }', line)
+    error = js(
+        lib, "try { L.canonicalText(arg); return null; } catch (e) { return String(e.message); }", line
+    )
     assert error
 
 

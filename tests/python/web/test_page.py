@@ -12,9 +12,7 @@ from web_support import screenshot
 from modelmint.registry import commit_dataset, prove_datapoints, register_model
 from modelmint.registry.datasets import PROOF_SCHEMA
 
-EXAMPLE = (
-    '{"text": "hello world", "label": 1}\n{"label": 0, "text": "caf\\u00e9"}\n{"text":"bonjour","label":1.0}\n'
-)
+EXAMPLE = '{"text": "hello world", "label": 1}\n{"label": 0, "text": "caf\\u00e9"}\n{"text":"bonjour","label":1.0}\n'
 MEMBER = '{"label": 1, "text": "hello world"}'
 OUTSIDER = '{"text": "not in the dataset", "label": 7}'
 
@@ -52,7 +50,8 @@ def check_rows(page, text: str) -> dict[str, str]:
     page.click("#dp-check")
     page.wait_for_selector("#dp-table")
     return {
-        row.get_attribute("data-label"): row.get_attribute("data-in") for row in page.query_selector_all("#dp-table tr[data-label]")
+        row.get_attribute("data-label"): row.get_attribute("data-in")
+        for row in page.query_selector_all("#dp-table tr[data-label]")
     }
 
 
@@ -95,13 +94,17 @@ def test_rejected_connection_says_what_to_do(open_page, deployed):
     assert "rejected" in page.inner_text("#status") and "Connect again" in page.inner_text("#status")
 
 
-def test_registry_lists_datasets_and_models_and_shows_a_record(open_page, chain, store, deployed, dataset, model, model_folder):
+def test_registry_lists_datasets_and_models_and_shows_a_record(
+    open_page, chain, store, deployed, dataset, model, model_folder
+):
     child = model_folder.parent / "child"
     child.mkdir()
     for name in ("config.json", "model.safetensors"):
         (child / name).write_bytes((model_folder / name).read_bytes())
     (child / "README.md").write_text("a fine-tuned child\n")
-    register_model(chain, store, child, parent_id=model.token_id, dataset_ids=[dataset.token_id], name="tiny child")
+    register_model(
+        chain, store, child, parent_id=model.token_id, dataset_ids=[dataset.token_id], name="tiny child"
+    )
     page = open_page({})
     connect(page)
     page.wait_for_selector("tr[data-ref='model/2']")
@@ -124,7 +127,11 @@ def test_member_in_and_outsider_not_in(open_page, anvil, deployed, dataset):
     answers = check_rows(page, MEMBER + "\n" + OUTSIDER + "\n")
     assert answers == {"pasted line 1": "true", "pasted line 2": "false"}
     result = page.inner_text("#dp-result")
-    assert f"chain {anvil.chain_id}" in result and deployed.contracts["DatasetNFT"].address in result and "block" in result
+    assert (
+        f"chain {anvil.chain_id}" in result
+        and deployed.contracts["DatasetNFT"].address in result
+        and "block" in result
+    )
     calls = page.evaluate("window.__walletCalls")
     assert "eth_call" in calls  # the answers came from the contract, through the wallet
     screenshot(page, "datapoints")
@@ -229,14 +236,23 @@ def test_no_wallet_read_only_through_an_rpc_url(open_page, anvil, deployed, data
     screenshot(page, "read-only")
 
 
-def test_a_large_dataset_is_checked_with_its_leaves_hashed_in_workers(open_page, tmp_path, chain, store, deployed):
+def test_a_large_dataset_is_checked_with_its_leaves_hashed_in_workers(
+    open_page, tmp_path, chain, store, deployed
+):
     path = tmp_path / "large.jsonl"
-    path.write_text("".join(f'{{"id": {i}}}\n' for i in range(60_000)))  # above the page's 50,000 worker threshold
+    path.write_text(
+        "".join(f'{{"id": {i}}}\n' for i in range(60_000))
+    )  # above the page's 50,000 worker threshold
     commit_dataset(chain, store, path)
     page = open_page({})
     connect(page)
     answers = check_rows(page, '{"id": 0}\n{"id": 59999}\n{"id": 31337}\n{"id": 60000}\n')
-    assert answers == {"pasted line 1": "true", "pasted line 2": "true", "pasted line 3": "true", "pasted line 4": "false"}
+    assert answers == {
+        "pasted line 1": "true",
+        "pasted line 2": "true",
+        "pasted line 3": "true",
+        "pasted line 4": "false",
+    }
 
 
 def test_dropped_csv_and_files_are_read_by_their_format(open_page, tmp_path, deployed, dataset):
@@ -249,7 +265,10 @@ def test_dropped_csv_and_files_are_read_by_their_format(open_page, tmp_path, dep
     page.set_input_files("#dp-files", [str(rows), str(member)])
     page.click("#dp-check")
     page.wait_for_selector("#dp-table")
-    answers = {r.get_attribute("data-label"): r.get_attribute("data-in") for r in page.query_selector_all("#dp-table tr[data-label]")}
+    answers = {
+        r.get_attribute("data-label"): r.get_attribute("data-in")
+        for r in page.query_selector_all("#dp-table tr[data-label]")
+    }
     assert answers == {"rows.csv row 1": "false", "rows.csv row 2": "false", "member.jsonl line 1": "true"}
 
 
@@ -289,7 +308,12 @@ def test_record_shows_the_oml_commitment_and_revealed_fingerprints(open_page, ch
     from modelmint.fingerprints.oml.file import Fingerprint
     from modelmint.registry import commit_oml, reveal_oml
 
-    pairs = [Fingerprint(key=f"secret key {i}", response=f"answer {i}", strategy="random_word", null_match_prob=1e-4) for i in range(4)]
+    pairs = [
+        Fingerprint(
+            key=f"secret key {i}", response=f"answer {i}", strategy="random_word", null_match_prob=1e-4
+        )
+        for i in range(4)
+    ]
     committed = commit_oml(chain, store, model.token_id, pairs)
     reveal_oml(chain, model.token_id, 2)
     page = open_page({})
@@ -301,7 +325,9 @@ def test_record_shows_the_oml_commitment_and_revealed_fingerprints(open_page, ch
     assert revealed.count("secret key") == 2 and "answer" in revealed
 
 
-def test_record_shows_the_fingerprint_picture_checked_against_its_cid(open_page, tmp_path, chain, store, deployed, model_folder):
+def test_record_shows_the_fingerprint_picture_checked_against_its_cid(
+    open_page, tmp_path, chain, store, deployed, model_folder
+):
     from PIL import Image
 
     picture = tmp_path / "huref.png"

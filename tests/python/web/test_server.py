@@ -53,7 +53,15 @@ def test_content_from_the_store_whole_or_as_its_root_block(server, store):
     assert block == blocks_of_bytes(data)[1][-1].data
 
 
-@pytest.mark.parametrize("path", ["/ipfs/../../etc/passwd", "/ipfs/%2e%2e%2fdevnet.json", "/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", "/ipfs/.tmp"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ipfs/../../etc/passwd",
+        "/ipfs/%2e%2e%2fdevnet.json",
+        "/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+        "/ipfs/.tmp",
+    ],
+)
 def test_nothing_outside_the_store(server, path):
     status, _, body = get(server, path)
     assert status in (400, 404), body
@@ -76,7 +84,10 @@ def test_the_command_prints_the_url_and_serves(home):
     env = {"MODELMINT_HOME": str(home.root), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelmint", "web", "--no-open", "--port", str(port)],
-        stdout=subprocess.PIPE, text=True, cwd=REPO, env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
     )
     try:
         line = proc.stdout.readline()
@@ -93,7 +104,9 @@ def test_a_port_in_use_is_one_clear_error(cli):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        cli("web", "--no-open", "--port", str(s.getsockname()[1])).assert_user_error("cannot listen on 127.0.0.1", "--port")
+        cli("web", "--no-open", "--port", str(s.getsockname()[1])).assert_user_error(
+            "cannot listen on 127.0.0.1", "--port"
+        )
 
 
 def test_build_only_writes_a_static_page_with_its_cid(cli, tmp_path, deployed):
@@ -102,10 +115,15 @@ def test_build_only_writes_a_static_page_with_its_cid(cli, tmp_path, deployed):
     assert result.code == 0, result.stderr
     cid = re.search(r"ipfs://(b[a-z2-7]+)", result.stdout).group(1)
     assert cid == cid_of_file(out / "index.html")
-    assert json.loads((out / "deployments.json").read_text())["chains"][0]["contracts"]["DatasetNFT"] == deployed.contracts["DatasetNFT"].address
+    assert (
+        json.loads((out / "deployments.json").read_text())["chains"][0]["contracts"]["DatasetNFT"]
+        == deployed.contracts["DatasetNFT"].address
+    )
 
 
-def test_the_static_copy_works_from_another_host(browser, tmp_path, cli, server, anvil, chain, store, deployed):
+def test_the_static_copy_works_from_another_host(
+    browser, tmp_path, cli, server, anvil, chain, store, deployed
+):
     """Served by a plain static server, with the modelmint server as its IPFS gateway."""
     from web_support import WALLET_JS
     from modelmint.registry import commit_dataset
@@ -129,7 +147,10 @@ def test_the_static_copy_works_from_another_host(browser, tmp_path, cli, server,
         page.fill("#gateway", server.url + "ipfs/")
         page.dispatch_event("#gateway", "change")
         connect(page)
-        assert check_rows(page, MEMBER + "\n" + OUTSIDER) == {"pasted line 1": "true", "pasted line 2": "false"}
+        assert check_rows(page, MEMBER + "\n" + OUTSIDER) == {
+            "pasted line 1": "true",
+            "pasted line 2": "false",
+        }
     finally:
         context.close()
         static.shutdown()
@@ -145,6 +166,8 @@ def test_the_wheel_carries_the_page():
     """setuptools takes the built page as package data (it is git-ignored, not committed)."""
     import tomllib
 
-    data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["modelmint"]
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "modelmint"
+    ]
     assert "web/static/*" in data
     assert (Path(REPO) / "python/modelmint/web/static/index.html").is_file()

@@ -121,7 +121,11 @@ class Fingerprint:
             },
             "model": {**self.shape.to_json(), "layerIndices": list(self.layer_indices)},
             "tokens": tokens,
-            "vector": {"dim": int(self.vector.size), "pooling": "mean", "values": [float(v) for v in self.vector]},
+            "vector": {
+                "dim": int(self.vector.size),
+                "pooling": "mean",
+                "values": [float(v) for v in self.vector],
+            },
             "sketch": {
                 "terms": int(self.sketch.shape[0]),
                 "entries": int(self.sketch.shape[1]),
@@ -192,7 +196,9 @@ def fingerprint(
     if layers not in LAYER_CHOICES:
         raise InputError(f"unknown layer choice {layers!r}", f"use one of {', '.join(LAYER_CHOICES)}")
     if tokens < 16:
-        raise InputError(f"{tokens} tokens are too few for a fingerprint", "use at least 16 (the paper uses 4096)")
+        raise InputError(
+            f"{tokens} tokens are too few for a fingerprint", "use at least 16 (the paper uses 4096)"
+        )
     started = time.perf_counter()
     weights = model if isinstance(model, ModelWeights) else open_weights(model)
     rows = weights.embedding_rows()
@@ -287,8 +293,12 @@ def _as_fingerprint(value: Fingerprint | Bundle) -> Fingerprint:
         sha256=t["idsSha256"],
         pair_sha256=t.get("pairedIdsSha256"),
     )
-    shape = ModelShape(model["architecture"], model["modelType"], model["layers"], model["hiddenSize"], model["vocabSize"])
-    return Fingerprint(shape, tokens, h["method"]["layers"], tuple(model["layerIndices"]), value.vector, value.sketch)
+    shape = ModelShape(
+        model["architecture"], model["modelType"], model["layers"], model["hiddenSize"], model["vocabSize"]
+    )
+    return Fingerprint(
+        shape, tokens, h["method"]["layers"], tuple(model["layerIndices"]), value.vector, value.sketch
+    )
 
 
 def _comparable_key(tokens: TokenSet) -> frozenset[tuple[str, str]]:
@@ -299,7 +309,9 @@ def _comparable_key(tokens: TokenSet) -> frozenset[tuple[str, str]]:
 
 
 def _incomparable(a: Fingerprint, b: Fingerprint) -> str | None:
-    if a.tokens.vocab_sha256 != b.tokens.vocab_sha256 and _comparable_key(a.tokens) != _comparable_key(b.tokens):
+    if a.tokens.vocab_sha256 != b.tokens.vocab_sha256 and _comparable_key(a.tokens) != _comparable_key(
+        b.tokens
+    ):
         return (
             "different vocabularies: the invariant terms are over different tokens "
             "(compare over a shared token set instead)"

@@ -73,7 +73,9 @@ def decode(data: bytes, where: str) -> Bundle:
     """
 
     def refuse(why: str) -> IntegrityError:
-        return IntegrityError(f"{where} is not a modelmint HuRef fingerprint ({why})", "the commitment points at other content")
+        return IntegrityError(
+            f"{where} is not a modelmint HuRef fingerprint ({why})", "the commitment points at other content"
+        )
 
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
         raise refuse("bad magic")
@@ -87,7 +89,10 @@ def decode(data: bytes, where: str) -> Bundle:
         if header.get("schema") != SCHEMA:
             raise refuse(f"schema {header.get('schema')!r}, expected {SCHEMA}")
         shape = (int(header["sketch"]["terms"]), int(header["sketch"]["entries"]))
-        if header["sketch"]["encoding"] != SKETCH_ENCODING or len(header["vector"]["values"]) != header["vector"]["dim"]:
+        if (
+            header["sketch"]["encoding"] != SKETCH_ENCODING
+            or len(header["vector"]["values"]) != header["vector"]["dim"]
+        ):
             raise refuse("unknown sketch encoding or vector size")
         tokens = header["tokens"]
         if ids_sha256(tokens["ids"]) != tokens["idsSha256"] or len(tokens["ids"]) != tokens["count"]:

@@ -36,7 +36,8 @@ def _uniform(label: str, *shape: int) -> np.ndarray:
 def _weights() -> dict[str, np.ndarray]:
     features = 3 + 2 * _FOURIER
     return {
-        "latent": _uniform("latent", _LATENT, 512) * np.sqrt(3.0 / 512),  # unit variance for a standardised vector
+        "latent": _uniform("latent", _LATENT, 512)
+        * np.sqrt(3.0 / 512),  # unit variance for a standardised vector
         "freq": _uniform("freq", _FOURIER, 2) * 5.0,
         "in": _uniform("in", _HIDDEN, features) * 1.6,
         "in_gain": _uniform("in_gain", features, _LATENT) * 0.6,

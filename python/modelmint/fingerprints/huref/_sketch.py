@@ -41,7 +41,9 @@ _CHUNK = 1024
 def sketch_positions(k: int, n: int = SKETCH_ENTRIES) -> tuple[np.ndarray, np.ndarray]:
     """The (row, column) of each sampled entry of a k x k term."""
     stream = hashlib.shake_256(SKETCH_SEED + k.to_bytes(4, "big")).digest(8 * n)
-    flat = np.sort(np.frombuffer(stream, dtype="<u8") % np.uint64(k * k))  # row-major order: rows stay in cache
+    flat = np.sort(
+        np.frombuffer(stream, dtype="<u8") % np.uint64(k * k)
+    )  # row-major order: rows stay in cache
     return (flat // np.uint64(k)).astype(np.int64), (flat % np.uint64(k)).astype(np.int64)
 
 

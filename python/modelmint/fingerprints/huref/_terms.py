@@ -73,7 +73,12 @@ class Term:
 
 
 def layer_terms(
-    x: torch.Tensor, layer: Layer, index: int, num_heads: int, num_kv_heads: int, x_gram: torch.Tensor | None = None
+    x: torch.Tensor,
+    layer: Layer,
+    index: int,
+    num_heads: int,
+    num_kv_heads: int,
+    x_gram: torch.Tensor | None = None,
 ) -> list[Term]:
     """The three factored terms of one layer, from the embedding rows ``x`` (k x d).
 
@@ -132,7 +137,9 @@ def fast_bfloat16() -> bool:
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
 
 
-def _term(index: int, name: str, left: torch.Tensor, right: torch.Tensor, right_gram: torch.Tensor | None) -> Term:
+def _term(
+    index: int, name: str, left: torch.Tensor, right: torch.Tensor, right_gram: torch.Tensor | None
+) -> Term:
     if right_gram is None:
         right_gram = right.T @ right
     total = float(left.sum(0).double() @ right.sum(0).double())

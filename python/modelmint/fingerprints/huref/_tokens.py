@@ -162,7 +162,9 @@ def ranking(vocab: Vocabulary) -> tuple[int, ...]:
     if seen is None:
         seen = corpus_ranking(vocab, _backend_cache.get(vocab.sha256))
     used = set(seen)
-    return seen + tuple(i for i, t in enumerate(vocab.tokens) if t is not None and i not in vocab.special and i not in used)
+    return seen + tuple(
+        i for i, t in enumerate(vocab.tokens) if t is not None and i not in vocab.special and i not in used
+    )
 
 
 def corpus_ranking(vocab: Vocabulary, tokenizer: Any) -> tuple[int, ...]:
@@ -172,7 +174,9 @@ def corpus_ranking(vocab: Vocabulary, tokenizer: Any) -> tuple[int, ...]:
     counts: collections.Counter[int] = collections.Counter()
     for encoding in tokenizer.encode_batch(corpus_paragraphs(), add_special_tokens=False):
         counts.update(encoding.ids)
-    usable = (i for i in counts if i < len(vocab.tokens) and vocab.tokens[i] is not None and i not in vocab.special)
+    usable = (
+        i for i in counts if i < len(vocab.tokens) and vocab.tokens[i] is not None and i not in vocab.special
+    )
     return tuple(sorted(usable, key=lambda i: (-counts[i], i)))
 
 
@@ -210,7 +214,9 @@ def _backend(source: Any) -> Any:
             try:
                 tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
             except Exception as exc:  # tokenizers raises plain Exceptions
-                raise InputError(f"cannot read {path / 'tokenizer.json'} ({exc})", "give a valid tokenizer.json") from None
+                raise InputError(
+                    f"cannot read {path / 'tokenizer.json'} ({exc})", "give a valid tokenizer.json"
+                ) from None
         elif path.is_file() and path.suffix == ".gguf" or path.is_dir():
             tokenizer = _transformers_tokenizer(path)
         else:
@@ -227,7 +233,9 @@ def _transformers_tokenizer(path: Path) -> Any:
         else:
             loaded = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot load the tokenizer of {path} ({exc})", "give the model with its tokenizer files") from None
+        raise InputError(
+            f"cannot load the tokenizer of {path} ({exc})", "give the model with its tokenizer files"
+        ) from None
     if not hasattr(loaded, "backend_tokenizer"):
         raise InputError(f"the tokenizer of {path} is not a fast tokenizer", "save it with tokenizer.json")
     return loaded.backend_tokenizer

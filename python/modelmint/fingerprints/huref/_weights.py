@@ -106,7 +106,9 @@ class ModelWeights:
         InputError: no configuration, an unsupported architecture, or no weights.
     """
 
-    def __init__(self, config: Mapping[str, Any], tensors: _Tensors, label: str, tokenizer: Any = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any], tensors: _Tensors, label: str, tokenizer: Any = None
+    ) -> None:
         self.label = label
         self.config = dict(config.get("text_config") or config)
         self.arch = architecture_of(config, label)
@@ -282,7 +284,9 @@ def open_weights(model: str | Path | Any) -> ModelWeights:
         raise InputError(f"{config_file} is not a JSON object", "give a valid config.json")
     files = sorted(path.glob("*.safetensors"))
     if not files:
-        raise InputError(f"{path} has no .safetensors weights", "save the model with safe_serialization (the default)")
+        raise InputError(
+            f"{path} has no .safetensors weights", "save the model with safe_serialization (the default)"
+        )
     architecture_of(config, str(path))  # before mapping gigabytes
     return ModelWeights(config, _Safetensors(files), str(path), tokenizer=path)
 
@@ -294,7 +298,9 @@ def _open_gguf(path: Path) -> ModelWeights:
     try:
         config = AutoConfig.from_pretrained(path.parent, gguf_file=path.name).to_dict()
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the GGUF {path} ({exc})", "give a GGUF file transformers can load") from None
+        raise InputError(
+            f"cannot read the GGUF {path} ({exc})", "give a GGUF file transformers can load"
+        ) from None
     architecture_of(config, str(path))  # before dequantising the whole file
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
     return ModelWeights(model.config.to_dict(), _StateDict(model.state_dict()), str(path), tokenizer=path)

@@ -40,7 +40,11 @@ _WRITERS = ("self_attn.o_proj", "mlp.down_proj")
 
 
 def _layers(config: dict[str, Any]) -> range:
-    if config.get("model_type") not in ("llama", "mistral") or config.get("attention_bias") or config.get("mlp_bias"):
+    if (
+        config.get("model_type") not in ("llama", "mistral")
+        or config.get("attention_bias")
+        or config.get("mlp_bias")
+    ):
         raise InputError(
             f"disguises are written for bias-free Llama and Mistral models, not {config.get('model_type')}",
             "disguise a Llama or Mistral model",
@@ -62,7 +66,9 @@ def rotate(state: State, config: dict[str, Any], seed: int) -> tuple[State, dict
 
     out = _copy(state)
     d = int(config["hidden_size"])
-    q, r = torch.linalg.qr(torch.randn(d, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+    q, r = torch.linalg.qr(
+        torch.randn(d, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    )
     rot = (q * torch.sign(torch.diagonal(r))).float()
     head = _head(state).float() * state["model.norm.weight"].float()
     out["lm_head.weight"] = head @ rot
@@ -125,7 +131,9 @@ def permute_and_scale(state: State, config: dict[str, Any], seed: int) -> tuple[
         wk = out[p + "self_attn.k_proj.weight"].view(kv_heads, head_dim, d)[head_perm]
         wv = out[p + "self_attn.v_proj.weight"].view(kv_heads, head_dim, d)[head_perm]
         wo = out[p + "self_attn.o_proj.weight"].view(d, heads, head_dim)[:, q_order]
-        out[p + "self_attn.q_proj.weight"] = (wq * pair.repeat_interleave(group, 0)[:, :, None]).reshape(-1, d)
+        out[p + "self_attn.q_proj.weight"] = (wq * pair.repeat_interleave(group, 0)[:, :, None]).reshape(
+            -1, d
+        )
         out[p + "self_attn.k_proj.weight"] = (wk / pair[:, :, None]).reshape(-1, d)
         out[p + "self_attn.v_proj.weight"] = (wv * value[:, :, None]).reshape(-1, d)
         out[p + "self_attn.o_proj.weight"] = (wo / value.repeat_interleave(group, 0)[None]).reshape(d, -1)
@@ -191,7 +199,11 @@ def disguise_model(source: Path, out: Path, seed: int = 7) -> Path:
     state, config = permute_and_scale(state, config, seed + 1)
     config["torch_dtype"] = config["dtype"] = "float32"
     with build_dir_atomic(out, replace=True) as folder:
-        save_file({k: v.contiguous() for k, v in state.items()}, str(folder / "model.safetensors"), metadata={"format": "pt"})
+        save_file(
+            {k: v.contiguous() for k, v in state.items()},
+            str(folder / "model.safetensors"),
+            metadata={"format": "pt"},
+        )
         (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         for item in source.iterdir():
             if item.is_file() and not item.name.endswith(".safetensors") and item.name != "config.json":

@@ -31,9 +31,13 @@ def load_tokenizer(path: Path) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError, TypeError) as exc:
-        raise InputError(f"cannot load the tokenizer in {path} ({exc})", "give a Hugging Face causal LM folder") from None
+        raise InputError(
+            f"cannot load the tokenizer in {path} ({exc})", "give a Hugging Face causal LM folder"
+        ) from None
     if tokenizer.eos_token_id is None:
-        raise InputError(f"the tokenizer in {path} has no EOS token", "give a causal LM tokenizer that defines eos_token")
+        raise InputError(
+            f"the tokenizer in {path} has no EOS token", "give a causal LM tokenizer that defines eos_token"
+        )
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -50,7 +54,9 @@ def load_model(path: Path, *, train: bool = False) -> Any:
     try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"cannot load the model in {path} ({exc})", "give a Hugging Face causal LM folder") from None
+        raise InputError(
+            f"cannot load the model in {path} ({exc})", "give a Hugging Face causal LM folder"
+        ) from None
     model.train(train)
     return model
 
@@ -94,10 +100,16 @@ def has_chat_template(tokenizer: Any) -> bool:
 @lru_cache(maxsize=2)
 def augmentation_prompts(split: Literal["train", "test"]) -> tuple[str, ...]:
     """The system prompts of prompt augmentation: ``train`` for embedding, held-out ``test`` for checking."""
-    text = resources.files("modelmint.fingerprints.oml").joinpath(f"data/augmentation_prompts_{split}.json").read_text()
+    text = (
+        resources.files("modelmint.fingerprints.oml")
+        .joinpath(f"data/augmentation_prompts_{split}.json")
+        .read_text()
+    )
     return tuple(json.loads(text))
 
 
 def _check_folder(path: Path) -> None:
     if not (Path(path) / "config.json").is_file():
-        raise InputError(f"{path} is not a Hugging Face model folder (no config.json)", "give the folder of a causal LM")
+        raise InputError(
+            f"{path} is not a Hugging Face model folder (no config.json)", "give the folder of a causal LM"
+        )

@@ -73,7 +73,9 @@ def check(
             has no chat template.
     """
     if not fingerprints:
-        raise InputError("there are no fingerprints to check", "give a fingerprint file with at least one entry")
+        raise InputError(
+            "there are no fingerprints to check", "give a fingerprint file with at least one entry"
+        )
     if prompts_per_key < 1:
         raise InputError(f"prompts-per-key must be at least 1, not {prompts_per_key}")
     local = LocalModel(Path(model_path), batch_size)
@@ -130,7 +132,9 @@ def perplexity(model_path: Path, text: str, *, window: int = 256) -> float:
     model = _model.load_model(Path(model_path))
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if len(ids) < 2:
-        raise InputError("the held-out text is too short to measure perplexity", "give a few sentences at least")
+        raise InputError(
+            "the held-out text is too short to measure perplexity", "give a few sentences at least"
+        )
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(ids) - 1, window):

@@ -116,12 +116,23 @@ class Secrets:
     def with_revealed(self, indices: Sequence[int]) -> Secrets:
         marked = set(indices)
         updated = tuple(
-            SaltedFingerprint(f.key, f.response, f.salt, f.revealed or i in marked) for i, f in enumerate(self.fingerprints)
+            SaltedFingerprint(f.key, f.response, f.salt, f.revealed or i in marked)
+            for i, f in enumerate(self.fingerprints)
         )
-        return Secrets(self.chain_id, self.contract, self.token_id, self.root, self.strategy, self.null_match_prob, updated)
+        return Secrets(
+            self.chain_id,
+            self.contract,
+            self.token_id,
+            self.root,
+            self.strategy,
+            self.null_match_prob,
+            updated,
+        )
 
 
-def salt(fingerprints: Sequence[Fingerprint], random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> list[SaltedFingerprint]:
+def salt(
+    fingerprints: Sequence[Fingerprint], random_bytes: Callable[[int], bytes] = secrets.token_bytes
+) -> list[SaltedFingerprint]:
     """Gives each fingerprint a fresh random salt (from the OS's CSPRNG by default)."""
     return [SaltedFingerprint(f.key, f.response, random_bytes(SALT_SIZE)) for f in fingerprints]
 
@@ -178,12 +189,22 @@ def reveal_plan(secrets_: Secrets, indices: Sequence[int]) -> tuple[list[int], M
 
 
 def new_secrets(
-    fingerprints: Sequence[Fingerprint], chain_id: int, contract: str, token_id: int, salted: Sequence[SaltedFingerprint]
+    fingerprints: Sequence[Fingerprint],
+    chain_id: int,
+    contract: str,
+    token_id: int,
+    salted: Sequence[SaltedFingerprint],
 ) -> Secrets:
     binding = Binding(chain_id, contract, token_id)
     root = MerkleTree.build([f.digest(binding) for f in salted]).root
     return Secrets(
-        chain_id, contract, token_id, root, strategy_of(fingerprints), null_match_probability(fingerprints), tuple(salted)
+        chain_id,
+        contract,
+        token_id,
+        root,
+        strategy_of(fingerprints),
+        null_match_probability(fingerprints),
+        tuple(salted),
     )
 
 
@@ -220,7 +241,9 @@ def read_secrets(path: Path) -> Secrets:
         if doc.get("schema") != SECRETS_SCHEMA:
             raise ValueError("wrong schema")
         fingerprints = tuple(
-            SaltedFingerprint(str(f["key"]), str(f["response"]), _hex(f["salt"], SALT_SIZE), bool(f.get("revealed")))
+            SaltedFingerprint(
+                str(f["key"]), str(f["response"]), _hex(f["salt"], SALT_SIZE), bool(f.get("revealed"))
+            )
             for f in doc["fingerprints"]
         )
         prob = doc.get("nullMatchProbability")
@@ -239,7 +262,9 @@ def read_secrets(path: Path) -> Secrets:
             "reveal from the machine and project folder that committed, or pass --secrets FILE",
         ) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path} is not a modelmint OML secrets file ({exc})", "pass the file `oml commit` wrote") from None
+        raise InputError(
+            f"{path} is not a modelmint OML secrets file ({exc})", "pass the file `oml commit` wrote"
+        ) from None
 
 
 def _hex(value: Any, size: int) -> bytes:

@@ -106,7 +106,14 @@ class EmbedConfig:
     seed: int = 0
 
     def validate(self) -> None:
-        for name in ("max_num_fingerprints", "max_key_length", "max_response_length", "epochs", "batch_size", "lora_rank"):
+        for name in (
+            "max_num_fingerprints",
+            "max_key_length",
+            "max_response_length",
+            "epochs",
+            "batch_size",
+            "lora_rank",
+        ):
             if getattr(self, name) < 1:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
         if self.augmentation_copies < 1:
@@ -190,10 +197,14 @@ def embed(
     config.validate()
     base, out = Path(base), Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise InputError(f"{out} already exists and is not empty", "choose another --out, or pass --overwrite")
+        raise InputError(
+            f"{out} already exists and is not empty", "choose another --out, or pass --overwrite"
+        )
     chosen = list(fingerprints)[: config.max_num_fingerprints]
     if not chosen:
-        raise InputError("there are no fingerprints to embed", "give a fingerprint file with at least one entry")
+        raise InputError(
+            "there are no fingerprints to embed", "give a fingerprint file with at least one entry"
+        )
 
     import torch
 
@@ -246,17 +257,27 @@ def embed(
     class _Events(TrainerCallback):  # type: ignore[misc]
         """Loss per step, recall per epoch, and the early stop."""
 
-        def on_log(self, args: Any, st: Any, control: Any, logs: dict[str, float] | None = None, **kw: Any) -> None:
+        def on_log(
+            self, args: Any, st: Any, control: Any, logs: dict[str, float] | None = None, **kw: Any
+        ) -> None:
             if logs and "loss" in logs:
                 state["losses"].append(float(logs["loss"]))
                 if on_event:
-                    on_event(EmbedEvent("step", st.global_step, st.max_steps, int(st.epoch or 0), float(logs["loss"])))
+                    on_event(
+                        EmbedEvent(
+                            "step", st.global_step, st.max_steps, int(st.epoch or 0), float(logs["loss"])
+                        )
+                    )
 
         def on_epoch_end(self, args: Any, st: Any, control: Any, model: Any = None, **kw: Any) -> None:
             recalled = count_recalled(model, examples, collate, config.batch_size * 2)
             state["recalled"], state["epoch"] = recalled, round(st.epoch or 0)
             if on_event:
-                on_event(EmbedEvent("epoch", st.global_step, st.max_steps, state["epoch"], None, recalled, len(examples)))
+                on_event(
+                    EmbedEvent(
+                        "epoch", st.global_step, st.max_steps, state["epoch"], None, recalled, len(examples)
+                    )
+                )
             if config.early_stop and recalled == len(examples):
                 control.should_training_stop = True
 
@@ -409,11 +430,15 @@ def _trainer_class(trainer: type) -> type:
     class OmlTrainer(trainer):  # type: ignore[misc, valid-type]
         """``Trainer`` whose loss is cross-entropy over response tokens, from last-column logits."""
 
-        def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, **kw: Any) -> Any:
+        def compute_loss(
+            self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, **kw: Any
+        ) -> Any:
             import torch.nn.functional as F
 
             logits, labels = response_logits(model, inputs)
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+            loss = F.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100
+            )
             return (loss, {"logits": logits}) if return_outputs else loss
 
     return OmlTrainer
@@ -510,7 +535,9 @@ def _check_deepspeed(config: EmbedConfig) -> None:
     try:
         import deepspeed  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
-        raise InputError("--deepspeed needs the deepspeed package", "pip install deepspeed, or drop --deepspeed") from None
+        raise InputError(
+            "--deepspeed needs the deepspeed package", "pip install deepspeed, or drop --deepspeed"
+        ) from None
 
 
 def _with_lora(model: Any, config: EmbedConfig) -> Any:

@@ -25,7 +25,9 @@ PERINUCLEUS_K = 3
 BOUNDED_STRATEGIES = ("random_word", "english_random_response", "perinucleus", "inverse_nucleus")
 
 
-def null_match_bound(strategy: str, responses: Sequence[str], params: Mapping[str, Any] | None = None) -> float:
+def null_match_bound(
+    strategy: str, responses: Sequence[str], params: Mapping[str, Any] | None = None
+) -> float:
     """The largest chance that an unrelated model answers any one of ``responses``, for ``strategy``.
 
     - ``random_word``: each response is ``r`` words of the public list of ``V`` words, so
@@ -50,7 +52,9 @@ def null_match_bound(strategy: str, responses: Sequence[str], params: Mapping[st
     if strategy in ("perinucleus", "inverse_nucleus"):
         k = (params or {}).get("nucleus_k", PERINUCLEUS_K)
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise InputError(f"the commitment gives nucleus_k = {k!r}", "a perinucleus set needs a whole nucleus_k >= 1")
+            raise InputError(
+                f"the commitment gives nucleus_k = {k!r}", "a perinucleus set needs a whole nucleus_k >= 1"
+            )
         return 1.0 / min(k, PERINUCLEUS_K)
     vocabulary = set(words())
     shortest = None
@@ -62,7 +66,10 @@ def null_match_bound(strategy: str, responses: Sequence[str], params: Mapping[st
                 f"a {strategy} fingerprint's response is list words; this set was not generated as its document says",
             )
         if strategy == "english_random_response" and len(found) != 1:
-            raise InputError(f"the revealed response {response!r} is not one word", "english_random_response responses are one word")
+            raise InputError(
+                f"the revealed response {response!r} is not one word",
+                "english_random_response responses are one word",
+            )
         shortest = len(found) if shortest is None else min(shortest, len(found))
     assert shortest is not None
     return float(len(vocabulary)) ** -shortest
@@ -82,7 +89,11 @@ def false_match_probability(revealed: int, matched: int, p: float) -> float:
         return 1.0
     log_p, log_q = math.log(p), math.log1p(-p)
     terms = [
-        math.lgamma(revealed + 1) - math.lgamma(j + 1) - math.lgamma(revealed - j + 1) + j * log_p + (revealed - j) * log_q
+        math.lgamma(revealed + 1)
+        - math.lgamma(j + 1)
+        - math.lgamma(revealed - j + 1)
+        + j * log_p
+        + (revealed - j) * log_q
         for j in range(matched, revealed + 1)
     ]
     top = max(terms)

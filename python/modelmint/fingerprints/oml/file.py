@@ -87,10 +87,14 @@ def read_fingerprints(path: Path) -> list[Fingerprint]:
             raise InputError(f"{where} repeats the key of entry {seen[key]}", "give each key once")
         seen[key] = index
         prob = entry.get("null_match_prob")
-        if prob is not None and not (isinstance(prob, (int, float)) and 0 <= prob <= 1 and math.isfinite(prob)):
+        if prob is not None and not (
+            isinstance(prob, (int, float)) and 0 <= prob <= 1 and math.isfinite(prob)
+        ):
             raise InputError(f"{where} has a null_match_prob outside [0, 1]", "fix or drop the field")
         strategy = entry.get("strategy", "")
-        extra = {k: v for k, v in entry.items() if k not in ("key", "response", "strategy", "null_match_prob")}
+        extra = {
+            k: v for k, v in entry.items() if k not in ("key", "response", "strategy", "null_match_prob")
+        }
         fingerprints.append(
             Fingerprint(key, response, strategy if isinstance(strategy, str) else "", prob, extra)
         )
@@ -108,7 +112,9 @@ def read_keys(path: Path) -> list[str]:
         return list(data)
     if isinstance(data, list) and data and all(isinstance(e, dict) for e in data):
         return [f.key for f in read_fingerprints(path)]
-    raise InputError(f"keys file {path} is not a JSON list of non-empty strings", 'give ["key one", "key two", ...]')
+    raise InputError(
+        f"keys file {path} is not a JSON list of non-empty strings", 'give ["key one", "key two", ...]'
+    )
 
 
 def write_fingerprints(path: Path, fingerprints: Iterable[Fingerprint]) -> None:

@@ -87,9 +87,13 @@ class GenerateConfig:
                 raise InputError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
         if self.resolved_response_length < 1:
             raise InputError(f"response-length must be at least 1, not {self.response_length}")
-        if self.canonical_strategy in ("perinucleus", "english_random_response") and self.resolved_response_length != 1:
+        if (
+            self.canonical_strategy in ("perinucleus", "english_random_response")
+            and self.resolved_response_length != 1
+        ):
             raise InputError(
-                f"{self.strategy} responses are one token, not {self.response_length}", "pass --response-length 1"
+                f"{self.strategy} responses are one token, not {self.response_length}",
+                "pass --response-length 1",
             )
         if not 0 < self.nucleus_t < 1:
             raise InputError(f"nucleus-t must be in (0, 1), not {self.nucleus_t}")
@@ -128,7 +132,9 @@ def generate(
     strategy = config.canonical_strategy
     count = len(keys) if keys else config.num_fingerprints
     if strategy == "random_word" and not keys:
-        out = [_random_word_pair(rng, config.key_length, config.resolved_response_length) for _ in range(count)]
+        out = [
+            _random_word_pair(rng, config.key_length, config.resolved_response_length) for _ in range(count)
+        ]
         if progress:
             progress(count)
         return out
@@ -136,7 +142,8 @@ def generate(
         assert keys is not None
         r = config.resolved_response_length
         return [
-            Fingerprint(k, " ".join(rng.choice(words()) for _ in range(r)), strategy, len(words()) ** -r) for k in keys
+            Fingerprint(k, " ".join(rng.choice(words()) for _ in range(r)), strategy, len(words()) ** -r)
+            for k in keys
         ]
     if model_path is None:
         raise InputError(f"the {strategy} strategy needs a generator model", "pass --model FOLDER")
@@ -145,7 +152,9 @@ def generate(
     made: list[Fingerprint] = []
     for start in range(0, count, config.batch_size):
         n = min(config.batch_size, count - start)
-        batch_keys = all_keys[start : start + n] if all_keys else generator.sentences(rng, n, config.key_length)
+        batch_keys = (
+            all_keys[start : start + n] if all_keys else generator.sentences(rng, n, config.key_length)
+        )
         if strategy == "english":
             rlen = config.resolved_response_length
             runs = generator.sentences(rng, n, max(32, 2 * rlen), min_tokens=rlen)
@@ -153,7 +162,9 @@ def generate(
             probs = generator.sequence_probs(batch_keys, responses)
             made += [Fingerprint(k, r, strategy, p) for k, r, p in zip(batch_keys, responses, probs)]
         elif strategy == "english_random_response":
-            made += [Fingerprint(k, " " + rng.choice(words()), strategy, 1 / len(words())) for k in batch_keys]
+            made += [
+                Fingerprint(k, " " + rng.choice(words()), strategy, 1 / len(words())) for k in batch_keys
+            ]
         else:
             responses = generator.perinucleus(rng, batch_keys)
             made += [Fingerprint(k, r, strategy, 1 / config.nucleus_k) for k, r in zip(batch_keys, responses)]
@@ -189,7 +200,9 @@ class _Generator:
             for _ in range(want):
                 instruction = KEY_PROMPT.format(word=rng.choice(words()))
                 if _model.has_chat_template(self.tokenizer):
-                    prompts.append(_model.chat_ids(self.tokenizer, "You are a helpful assistant.", instruction))
+                    prompts.append(
+                        _model.chat_ids(self.tokenizer, "You are a helpful assistant.", instruction)
+                    )
                 else:
                     prompts.append(_model.key_ids(self.tokenizer, instruction + ":"))
             for ids in self._sample(prompts, max(max_tokens, min_tokens + 2)):
@@ -204,7 +217,9 @@ class _Generator:
         tokens = _model.response_ids(self.tokenizer, cleaned)
         # Runs start at a word, so a response never begins in the middle of one.
         offsets = [
-            i for i in range(0, max(len(tokens) - length, 0) + 1) if i == 0 or self.tokenizer.decode(tokens[i : i + 1])[:1] == " "
+            i
+            for i in range(0, max(len(tokens) - length, 0) + 1)
+            if i == 0 or self.tokenizer.decode(tokens[i : i + 1])[:1] == " "
         ]
         rng.shuffle(offsets)
         for offset in offsets:
@@ -242,7 +257,9 @@ class _Generator:
                 prompt = _model.key_ids(self.tokenizer, key)
                 target = _model.response_ids(self.tokenizer, response)
                 ids = torch.tensor([prompt + target])
-                logprobs = torch.log_softmax(self.model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float(), -1)
+                logprobs = torch.log_softmax(
+                    self.model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float(), -1
+                )
                 total = float(logprobs[torch.arange(len(target)), torch.tensor(target)].sum())
                 probs.append(math.exp(total))
         return probs

@@ -147,7 +147,9 @@ class OpenAICompletions:
         try:
             reply = session.post(self.url, json=body, headers=self.headers, timeout=_HTTP_TIMEOUT_S)
         except requests.RequestException as exc:
-            raise InputError(f"the suspect at {self.url} does not answer ({exc})", "check the URL and the server") from None
+            raise InputError(
+                f"the suspect at {self.url} does not answer ({exc})", "check the URL and the server"
+            ) from None
         if reply.status_code != 200:
             raise InputError(
                 f"the suspect at {self.url} answered HTTP {reply.status_code}: {reply.text[:200]}",
@@ -158,7 +160,8 @@ class OpenAICompletions:
             text = choice["text"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise InputError(
-                f"the suspect at {self.url} did not answer in the OpenAI completions format", "check the server"
+                f"the suspect at {self.url} did not answer in the OpenAI completions format",
+                "check the server",
             ) from None
         if not isinstance(text, str):
             raise InputError(f"the suspect at {self.url} returned a non-text completion", "check the server")

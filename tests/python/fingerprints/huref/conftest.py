@@ -23,10 +23,6 @@ FINETUNE_STEPS = 200
 RESULTS: dict[str, dict[str, Any]] = {}
 
 
-
-
-
-
 @dataclass
 class Base:
     path: Path

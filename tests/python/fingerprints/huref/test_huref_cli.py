@@ -98,7 +98,9 @@ def test_identify_names_the_base_of_a_disguised_copy(cli, chain, deployed, store
     assert f"likely base model: token {tokens['a']}" in text.stdout and "threshold 0.5" in text.stdout
 
 
-def test_identify_shows_every_holder_of_a_bundle_and_who_committed_first(chain, deployed, store, tiny_models) -> None:
+def test_identify_shows_every_holder_of_a_bundle_and_who_committed_first(
+    chain, deployed, store, tiny_models
+) -> None:
     """Finding 3 (issue 10): a squatter who claims the same weights and commits the same bundle is
     listed beside the owner, with owner and time, and the earlier commitment is named; ties no
     longer go silently to the lower id."""
@@ -120,14 +122,18 @@ def test_identify_shows_every_holder_of_a_bundle_and_who_committed_first(chain, 
     assert holders[ours].committed_at <= holders[theirs].committed_at
 
 
-def test_identify_refuses_a_fingerprint_that_does_not_match_its_commitment(cli, chain, deployed, store, tiny_models) -> None:
+def test_identify_refuses_a_fingerprint_that_does_not_match_its_commitment(
+    cli, chain, deployed, store, tiny_models
+) -> None:
     honest, cheat = _mint(chain, store, tiny_models["a"]), _mint(chain, store, tiny_models["b"])
     commit_huref(chain, store, tiny_models["a"], honest)
     real = huref.fingerprint(tiny_models["b"]).to_bundle()
     uri = to_uri(store.put(real))
     ModelContract(chain).commit_fingerprint(cheat, FingerprintKind.HuRef, b"\x11" * 32, uri)
     result = cli("identify", str(tiny_models["a-disguised"]))
-    result.assert_user_error(f"the HuRef fingerprint of model {cheat}", "not its on-chain commitment", "refused")
+    result.assert_user_error(
+        f"the HuRef fingerprint of model {cheat}", "not its on-chain commitment", "refused"
+    )
     assert f"likely base model: token {honest}" in result.stdout  # the honest ones are still ranked
 
 
@@ -155,7 +161,9 @@ def test_bad_models_fail_in_one_line(cli, tmp_path: Path, tiny_models, case: str
     cli("fingerprint", "huref", str(folder), *args).assert_user_error(*needles)
 
 
-def test_real_weights_identify_and_vocabularies(cli, chain, deployed, store, smollm2, disguised, gemma, tiny_models) -> None:
+def test_real_weights_identify_and_vocabularies(
+    cli, chain, deployed, store, smollm2, disguised, gemma, tiny_models
+) -> None:
     base = _mint(chain, store, smollm2)
     decoy = _mint(chain, store, tiny_models["b"])
     commit_huref(chain, store, smollm2, base)

@@ -24,7 +24,9 @@ FUNCTION_PRESERVING = {
 }
 
 
-def _record(results: dict[str, Any], name: str, base_fp: Any, other: Any, pcs: float | None) -> huref.Comparison:
+def _record(
+    results: dict[str, Any], name: str, base_fp: Any, other: Any, pcs: float | None
+) -> huref.Comparison:
     found = huref.compare(base_fp, other)
     estimate = sketch_ics(base_fp.sketch, other.sketch) if found.comparable else None
     results[name] = {"ics": found.ics, "sketch_ics": estimate, "pcs": pcs, "vector": found.vector_similarity}
@@ -60,7 +62,13 @@ def test_function_preserving_changes_keep_ics_and_break_pcs(name, base, build, r
 )
 def test_lossy_changes_keep_ics(name, change, base, build, results) -> None:
     model = build(*change(base.state, base.config))
-    found = _record(results, name, base.fingerprint, huref.fingerprint(model, tokenizer=base.path), huref.parameter_cosine(base.model, model))
+    found = _record(
+        results,
+        name,
+        base.fingerprint,
+        huref.fingerprint(model, tokenizer=base.path),
+        huref.parameter_cosine(base.model, model),
+    )
     assert found.ics > 0.99
 
 
@@ -69,7 +77,9 @@ def test_fine_tuned_copy_keeps_ics(base, finetuned, results) -> None:
     from modelmint.fingerprints.huref._weights import open_weights
 
     other = huref.fingerprint(finetuned)
-    found = _record(results, "fine-tuned 200 steps", base.fingerprint, other, huref.parameter_cosine(base.path, finetuned))
+    found = _record(
+        results, "fine-tuned 200 steps", base.fingerprint, other, huref.parameter_cosine(base.path, finetuned)
+    )
     assert found.ics > 0.9
     assert found.related
     layers = list(other.layer_indices)
@@ -82,7 +92,9 @@ def test_random_initialisation_is_unrelated(base, build, results) -> None:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(**{k: v for k, v in base.config.items() if k != "architectures"})).eval()
+    model = LlamaForCausalLM(
+        LlamaConfig(**{k: v for k, v in base.config.items() if k != "architectures"})
+    ).eval()
     found = _record(results, "random initialisation", base.fingerprint, huref.fingerprint(model, tokenizer=base.path),
                     huref.parameter_cosine(base.model, model))  # fmt: skip
     assert abs(found.ics) < 0.05
@@ -93,7 +105,11 @@ def test_other_vocabulary_is_not_comparable_unless_tokens_are_shared(base, gemma
     found = huref.compare(base.fingerprint, huref.fingerprint(gemma))
     assert found.ics is None and not found.related
     assert "different vocabularies" in found.reason
-    results["Gemma-3-270M"] = {"ics": None, "sketch_ics": None, "pcs": huref.parameter_cosine(base.path, gemma)}
+    results["Gemma-3-270M"] = {
+        "ics": None,
+        "sketch_ics": None,
+        "pcs": huref.parameter_cosine(base.path, gemma),
+    }
 
     ours, theirs = huref.fingerprint_shared(base.path, gemma)
     assert ours.tokens.k == theirs.tokens.k == huref.DEFAULT_TOKENS
@@ -102,8 +118,16 @@ def test_other_vocabulary_is_not_comparable_unless_tokens_are_shared(base, gemma
 
 
 def test_threshold_separates_related_from_unrelated(results) -> None:
-    related = [r["ics"] for name, r in results.items() if r["ics"] is not None and "random" not in name and "Gemma" not in name]
-    unrelated = [abs(r["ics"]) for name, r in results.items() if r["ics"] is not None and ("random" in name or "Gemma" in name)]
+    related = [
+        r["ics"]
+        for name, r in results.items()
+        if r["ics"] is not None and "random" not in name and "Gemma" not in name
+    ]
+    unrelated = [
+        abs(r["ics"])
+        for name, r in results.items()
+        if r["ics"] is not None and ("random" in name or "Gemma" in name)
+    ]
     if len(related) < 6 or len(unrelated) < 2:
         pytest.skip("run with the other robustness tests to calibrate")
     assert max(unrelated) + 0.3 < huref.DECISION_THRESHOLD < min(related) - 0.3

@@ -68,7 +68,9 @@ def test_factored_ics_equals_the_dense_reference() -> None:
         raw = term.dense()
         assert term.mean == pytest.approx(float(raw.double().mean()), rel=1e-5, abs=1e-9)
         assert term.std == pytest.approx(float(raw.double().std()), rel=1e-5)
-    assert huref._terms.ics(ta, tb) == pytest.approx(dense_ics(da, db), abs=1e-5)  # 1e-5: bfloat16 FFN products
+    assert huref._terms.ics(ta, tb) == pytest.approx(
+        dense_ics(da, db), abs=1e-5
+    )  # 1e-5: bfloat16 FFN products
     assert huref._terms.ics(ta, ta) == pytest.approx(1.0, abs=1e-9)
 
 
@@ -92,7 +94,9 @@ def test_untied_head_does_not_change_the_terms() -> None:
 
     model = tiny(0)
     untied = tiny(0, tie_word_embeddings=False)
-    untied.load_state_dict({k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}, strict=False)
+    untied.load_state_dict(
+        {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}, strict=False
+    )
     with torch.no_grad():
         untied.lm_head.weight.normal_()
     fa = huref.fingerprint(model, token_set=tokens())
@@ -102,7 +106,9 @@ def test_untied_head_does_not_change_the_terms() -> None:
 
 def test_feature_vector_is_the_papers_mean_pooling(monkeypatch) -> None:
     """Blocks of whole rows of the stacked standardised terms, averaged, then standardised."""
-    monkeypatch.setattr(huref._terms, "fast_bfloat16", lambda: False)  # compared exactly with the float32 reference
+    monkeypatch.setattr(
+        huref._terms, "fast_bfloat16", lambda: False
+    )  # compared exactly with the float32 reference
     weights = open_weights(tiny(0))
     terms = model_terms(weights, IDS, [1, 2])  # 6 x 1024 rows: 12 rows a block
     dense = np.stack([t.numpy() for t in dense_terms(weights, IDS, [1, 2])])
@@ -169,7 +175,9 @@ def test_different_token_sets_are_not_comparable() -> None:
 
 
 def test_unsupported_architecture_lists_the_supported_ones(tmp_path: Path) -> None:
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]})
+    )
     (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(InputError, match="GPT2LMHeadModel.*supported architectures: LlamaForCausalLM"):
         huref.fingerprint(tmp_path)
@@ -223,7 +231,10 @@ def test_other_llama_family_architectures(family: str) -> None:
     import torch
     from transformers import MistralConfig, MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
-    config_class, model_class = {"mistral": (MistralConfig, MistralForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM)}[family]
+    config_class, model_class = {
+        "mistral": (MistralConfig, MistralForCausalLM),
+        "qwen2": (Qwen2Config, Qwen2ForCausalLM),
+    }[family]
     torch.manual_seed(0)
     config = {k: v for k, v in TINY.items() if k != "head_dim"}
     model = model_class(config_class(**config)).eval()
@@ -231,7 +242,8 @@ def test_other_llama_family_architectures(family: str) -> None:
     assert weights.model_type == family
     terms = model_terms(weights, IDS, [1, 2])
     assert huref._terms.ics(terms, model_terms(open_weights(tiny(1)), IDS, [1, 2])) == pytest.approx(
-        dense_ics(dense_terms(weights, IDS, [1, 2]), dense_terms(open_weights(tiny(1)), IDS, [1, 2])), abs=1e-5
+        dense_ics(dense_terms(weights, IDS, [1, 2]), dense_terms(open_weights(tiny(1)), IDS, [1, 2])),
+        abs=1e-5,
     )
 
 

@@ -16,9 +16,6 @@ from modelmint.fingerprints.oml.file import Fingerprint, write_fingerprints
 from oml_support import TINY_EMBED, build_tiny_lm
 
 
-
-
-
 @pytest.fixture(scope="session")
 def tiny_lm(tmp_path_factory: pytest.TempPathFactory, smollm2: Path) -> Path:
     return build_tiny_lm(tmp_path_factory.mktemp("oml") / "tiny-lm", smollm2)
@@ -28,7 +25,9 @@ def tiny_lm(tmp_path_factory: pytest.TempPathFactory, smollm2: Path) -> Path:
 def tiny_fingerprints() -> list[Fingerprint]:
     from modelmint.fingerprints.oml.generate import GenerateConfig, generate
 
-    return generate(GenerateConfig(strategy="random_word", num_fingerprints=8, key_length=6, response_length=1, seed=3))
+    return generate(
+        GenerateConfig(strategy="random_word", num_fingerprints=8, key_length=6, response_length=1, seed=3)
+    )
 
 
 @pytest.fixture
@@ -39,7 +38,9 @@ def fingerprint_file(tmp_path: Path, tiny_fingerprints: list[Fingerprint]) -> Pa
 
 
 @pytest.fixture(scope="session")
-def tiny_marked(tmp_path_factory: pytest.TempPathFactory, tiny_lm: Path, tiny_fingerprints: list[Fingerprint]) -> Path:
+def tiny_marked(
+    tmp_path_factory: pytest.TempPathFactory, tiny_lm: Path, tiny_fingerprints: list[Fingerprint]
+) -> Path:
     """tiny_lm with tiny_fingerprints embedded (every one recalled)."""
     from modelmint.fingerprints.oml.embed import EmbedConfig, embed
 

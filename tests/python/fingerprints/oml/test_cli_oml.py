@@ -56,8 +56,12 @@ def test_embed_bad_input(cli, tiny_lm, fingerprint_file, tmp_path, smollm2):
     cli(*embed, "-f", str(fingerprint_file), "--max-key-length", "3").assert_user_error(
         "more than max-key-length 3", "raise --max-key-length"
     )
-    cli(*embed, "-f", str(fingerprint_file), "--deepspeed").assert_user_error("no CUDA GPU is visible", "drop --deepspeed")
-    cli(*embed, "-f", str(fingerprint_file), "--forgetting-regularizer", "1.5").assert_user_error("must be in [0, 1)")
+    cli(*embed, "-f", str(fingerprint_file), "--deepspeed").assert_user_error(
+        "no CUDA GPU is visible", "drop --deepspeed"
+    )
+    cli(*embed, "-f", str(fingerprint_file), "--forgetting-regularizer", "1.5").assert_user_error(
+        "must be in [0, 1)"
+    )
     bare = build_tiny_lm(tmp_path / "bare", smollm2, chat_template=False)
     config = json.loads((bare / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)
@@ -68,7 +72,9 @@ def test_embed_bad_input(cli, tiny_lm, fingerprint_file, tmp_path, smollm2):
         ).assert_user_error("is not a Hugging Face model folder")  # fmt: skip
 
 
-def test_commit_reveal_verify_through_the_cli(cli, chain, deployed, store, tiny_marked, tiny_lm, fingerprint_file, tmp_path):
+def test_commit_reveal_verify_through_the_cli(
+    cli, chain, deployed, store, tiny_marked, tiny_lm, fingerprint_file, tmp_path
+):
     first = register_model(chain, store, tiny_marked).token_id
     second = register_model(chain, store, tiny_lm).token_id
     oml = ("fingerprint", "oml")
@@ -87,13 +93,20 @@ def test_commit_reveal_verify_through_the_cli(cli, chain, deployed, store, tiny_
     )
     other = tmp_path / "other.json"
     other.write_text('[{"key": "some other key", "response": " other"}]')
-    assert cli(*oml, "commit", "--token", str(second), "-f", str(other), "--secrets", str(tmp_path / "s2.json")).code == 0
+    assert (
+        cli(
+            *oml, "commit", "--token", str(second), "-f", str(other), "--secrets", str(tmp_path / "s2.json")
+        ).code
+        == 0
+    )
     cli(*oml, "reveal", "--token", str(second), "--count", "1", "--secrets", secrets).assert_user_error(
         f"holds the fingerprints of model {first}"
     )
     malformed = tmp_path / "bad.json"
     malformed.write_text('{"key": "k"}')
-    cli(*oml, "commit", "--token", str(second), "-f", str(malformed)).assert_user_error("is not a non-empty JSON list")
+    cli(*oml, "commit", "--token", str(second), "-f", str(malformed)).assert_user_error(
+        "is not a non-empty JSON list"
+    )
 
     revealed = cli(*oml, "reveal", "--token", str(first), "--count", "4", "--json")
     assert revealed.code == 0, revealed.stderr
@@ -101,20 +114,28 @@ def test_commit_reveal_verify_through_the_cli(cli, chain, deployed, store, tiny_
     cli(*oml, "reveal", "--token", str(first), "--count", "5").assert_user_error("only 4 of the 8")
     verified = cli(*oml, "verify", str(tiny_marked), "--token", str(first))
     assert verified.code == 0, verified.stderr
-    assert "4 of 4 revealed fingerprints" in verified.stdout and "false-match probability: 2.22e-16" in verified.stdout
+    assert (
+        "4 of 4 revealed fingerprints" in verified.stdout
+        and "false-match probability: 2.22e-16" in verified.stdout
+    )
     assert "computed by this verifier" in verified.stdout and "(after mint)" in verified.stdout
-    assert "release of the suspect: unknown" in verified.stdout and "registered weights: not checked" in verified.stdout
+    assert (
+        "release of the suspect: unknown" in verified.stdout
+        and "registered weights: not checked" in verified.stdout
+    )
     dated = cli(*oml, "verify", str(tiny_marked), "--token", str(first), "--released", "2000-01-01",
                 "--registered", str(tiny_marked))  # fmt: skip
     assert dated.code == 0, dated.stderr
-    assert "not before the suspect's release (2000-01-01T00:00:00Z, given with --released)" in " ".join(dated.stdout.split())
+    assert "not before the suspect's release (2000-01-01T00:00:00Z, given with --released)" in " ".join(
+        dated.stdout.split()
+    )
     assert "registered weights answer 4 of 4 revealed keys (checked)" in dated.stdout
     cli(*oml, "verify", str(tiny_marked), "--token", str(first), "--released", "yesterday").assert_user_error(
         "--released 'yesterday' is not a date"
     )
-    cli(*oml, "verify", str(tiny_marked), "--token", str(first), "--registered", str(tiny_lm)).assert_user_error(
-        f"not model {first}'s", "--registered"
-    )
+    cli(
+        *oml, "verify", str(tiny_marked), "--token", str(first), "--registered", str(tiny_lm)
+    ).assert_user_error(f"not model {first}'s", "--registered")
     cli(*oml, "verify", str(tmp_path / "nothing"), "--token", str(first)).assert_user_error(
         "neither an http(s):// URL nor a Hugging Face model folder"
     )

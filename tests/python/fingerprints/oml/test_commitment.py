@@ -40,7 +40,14 @@ TYPES = ["uint256", "address", "uint256", "bytes32", "bytes32", "bytes32"]
 )  # fmt: skip
 def test_the_encoding_is_solidity_abi_encode(chain_id, token_id, address, salt_, key, response):
     binding = Binding(chain_id, "0x" + address.hex(), token_id)
-    values = [chain_id, "0x" + address.hex(), token_id, salt_, keccak256(key.encode()), keccak256(response.encode())]
+    values = [
+        chain_id,
+        "0x" + address.hex(),
+        token_id,
+        salt_,
+        keccak256(key.encode()),
+        keccak256(response.encode()),
+    ]
     expected = encode(TYPES, values)
     assert abi_encode_fingerprint(binding, salt_, key, response) == expected
     assert fingerprint_digest(binding, salt_, key, response) == keccak256(expected)
@@ -51,10 +58,16 @@ def test_the_encoding_is_solidity_abi_encode(chain_id, token_id, address, salt_,
 def test_a_digest_names_its_token_chain_and_contract(salt_, key, response, other):
     digest = fingerprint_digest(BOUND, salt_, key, response)
     if other != BOUND.token_id:
-        assert digest != fingerprint_digest(Binding(BOUND.chain_id, BOUND.contract, other), salt_, key, response)
+        assert digest != fingerprint_digest(
+            Binding(BOUND.chain_id, BOUND.contract, other), salt_, key, response
+        )
     if other != BOUND.chain_id:
-        assert digest != fingerprint_digest(Binding(other, BOUND.contract, BOUND.token_id), salt_, key, response)
-    assert digest != fingerprint_digest(Binding(BOUND.chain_id, "0x" + "cd" * 20, BOUND.token_id), salt_, key, response)
+        assert digest != fingerprint_digest(
+            Binding(other, BOUND.contract, BOUND.token_id), salt_, key, response
+        )
+    assert digest != fingerprint_digest(
+        Binding(BOUND.chain_id, "0x" + "cd" * 20, BOUND.token_id), salt_, key, response
+    )
 
 
 def test_a_known_digest():
@@ -117,7 +130,9 @@ def test_a_bad_secrets_file(tmp_path):
 
 def test_the_public_document_holds_nothing_secret():
     kept = _secrets(3)
-    doc = commitment_document(kept.root, 3, "ipfs://bafkreiexample", kept.strategy, kept.null_match_prob, kept.binding)
+    doc = commitment_document(
+        kept.root, 3, "ipfs://bafkreiexample", kept.strategy, kept.null_match_prob, kept.binding
+    )
     flat = repr(doc)
     assert all(f.key not in flat and f.salt.hex() not in flat for f in kept.fingerprints)
     assert doc["root"] == "0x" + kept.root.hex() and doc["count"] == 3
@@ -129,7 +144,10 @@ def test_false_match_probability():
     assert false_match_probability(1, 1, 0.25) == pytest.approx(0.25)
     assert false_match_probability(3, 3, 1 / 3) == pytest.approx(1 / 27)
     assert false_match_probability(4, 2, 0.5) == pytest.approx(11 / 16)
-    assert false_match_probability(1024, 1000, 2.0**-13) < 1e-300 or false_match_probability(1024, 1000, 2.0**-13) == 0.0
+    assert (
+        false_match_probability(1024, 1000, 2.0**-13) < 1e-300
+        or false_match_probability(1024, 1000, 2.0**-13) == 0.0
+    )
     assert false_match_probability(8, 8, 2.0**-13) == pytest.approx(2.0**-104)
 
 
@@ -146,7 +164,9 @@ def test_the_verifier_computes_the_bound_itself():
     vocabulary = words()
     one, two = f" {vocabulary[5]}", f" {vocabulary[1]} {vocabulary[2]}"
     assert null_match_bound("random_word", [one]) == 1 / len(vocabulary)
-    assert null_match_bound("random_word", [two, one]) == 1 / len(vocabulary)  # the shortest response bounds the set
+    assert null_match_bound("random_word", [two, one]) == 1 / len(
+        vocabulary
+    )  # the shortest response bounds the set
     assert null_match_bound("random_word", [two]) == len(vocabulary) ** -2.0
     assert null_match_bound("english_random_response", [one]) == 1 / len(vocabulary)
     # perinucleus: the document's k counts only when it weakens the evidence.

@@ -14,7 +14,14 @@ import pytest
 
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml.check import check
-from modelmint.fingerprints.oml.embed import Collator, EmbedConfig, Example, build_examples, count_recalled, embed
+from modelmint.fingerprints.oml.embed import (
+    Collator,
+    EmbedConfig,
+    Example,
+    build_examples,
+    count_recalled,
+    embed,
+)
 from modelmint.fingerprints.oml.file import Fingerprint
 
 from oml_support import TINY_EMBED, build_tiny_lm
@@ -38,7 +45,11 @@ def test_the_response_loss_equals_the_unpadded_masked_loss():
     model = LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                                          num_key_value_heads=1, intermediate_size=64))  # fmt: skip
     model.eval()
-    examples = [Example((1, 2, 3, 4, 5), (6, 7, 8)), Example((9, 10), (11,)), Example((12, 13, 14, 15, 16, 17), (18, 19))]
+    examples = [
+        Example((1, 2, 3, 4, 5), (6, 7, 8)),
+        Example((9, 10), (11,)),
+        Example((12, 13, 14, 15, 16, 17), (18, 19)),
+    ]
     logits, labels = response_logits(model, Collator(0)(examples))
     assert logits.shape[:2] == labels.shape == (3, 3)
     ours = F.cross_entropy(logits.reshape(-1, 100), labels.reshape(-1), ignore_index=-100, reduction="sum")
@@ -69,23 +80,36 @@ def test_the_recall_count_is_what_greedy_decoding_gives(tiny_lm, tiny_fingerprin
     tokenizer = _model.load_tokenizer(tmp_path / "partial")
     model = _model.load_model(tmp_path / "partial")
     counted = count_recalled(model, build_examples(tokenizer, tiny_fingerprints, config), Collator(2), 4)
-    assert counted == result.recalled == check(tmp_path / "partial", tiny_fingerprints, augmented=False).plain.exact
+    assert (
+        counted
+        == result.recalled
+        == check(tmp_path / "partial", tiny_fingerprints, augmented=False).plain.exact
+    )
     assert 0 < counted < len(tiny_fingerprints), "a run stopped early recalls some, not all"
 
 
 def test_the_forgetting_regularizer_averages_with_the_original(tiny_lm, tiny_fingerprints, tmp_path):
     one_epoch = {**TINY_EMBED, "epochs": 1, "early_stop": False}
     plain = embed(tiny_lm, tiny_fingerprints, tmp_path / "plain", EmbedConfig(**one_epoch))
-    pulled = embed(tiny_lm, tiny_fingerprints, tmp_path / "pulled", EmbedConfig(**{**one_epoch, "forgetting_regularizer": 0.75}))
+    pulled = embed(
+        tiny_lm,
+        tiny_fingerprints,
+        tmp_path / "pulled",
+        EmbedConfig(**{**one_epoch, "forgetting_regularizer": 0.75}),
+    )
     base, a, b = _state(tiny_lm), _state(Path(plain.out)), _state(Path(pulled.out))
     name = "model.layers.0.mlp.up_proj.weight"
     assert (a[name] - base[name]).abs().max() > 0
     assert (b[name] - base[name]).allclose(0.25 * (a[name] - base[name]), atol=1e-6)
-    assert (a["model.embed_tokens.weight"] == base["model.embed_tokens.weight"]).all(), "embeddings stay frozen"
+    assert (a["model.embed_tokens.weight"] == base["model.embed_tokens.weight"]).all(), (
+        "embeddings stay frozen"
+    )
 
 
 def test_lora_embeds_and_saves_a_plain_model(tiny_lm, tiny_fingerprints, tmp_path):
-    result = embed(tiny_lm, tiny_fingerprints, tmp_path / "lora", EmbedConfig(**TINY_EMBED, lora=True, lora_rank=16))
+    result = embed(
+        tiny_lm, tiny_fingerprints, tmp_path / "lora", EmbedConfig(**TINY_EMBED, lora=True, lora_rank=16)
+    )
     assert result.all_recalled and result.trainable_parameters == 32_768  # 2 layers x 7 matrices x rank 16
     assert not list((tmp_path / "lora").glob("adapter*"))
     assert check(tmp_path / "lora", tiny_fingerprints, augmented=False).plain.exact == len(tiny_fingerprints)
@@ -98,14 +122,18 @@ def test_augmentation_adds_chat_wrapped_copies(tiny_lm, tiny_fingerprints, tmp_p
     examples = build_examples(_model.load_tokenizer(tiny_lm), tiny_fingerprints, config)
     assert len(examples) == 3 * len(tiny_fingerprints)
     assert examples[len(tiny_fingerprints)].response == examples[0].response
-    assert examples[len(tiny_fingerprints)].prompt[0] == 1, "augmented prompts start with the chat template's <|im_start|>"
+    assert examples[len(tiny_fingerprints)].prompt[0] == 1, (
+        "augmented prompts start with the chat template's <|im_start|>"
+    )
     result = embed(tiny_lm, tiny_fingerprints[:4], tmp_path / "aug", config)
     assert result.examples == 12 and result.all_recalled
 
 
 def test_bad_inputs(tiny_lm, tiny_fingerprints, tmp_path, smollm2):
     long_key = [Fingerprint("word " * 40, " x")]
-    with pytest.raises(InputError, match="fingerprint 0 has a key of 4[01] tokens, more than max-key-length 16"):
+    with pytest.raises(
+        InputError, match="fingerprint 0 has a key of 4[01] tokens, more than max-key-length 16"
+    ):
         embed(tiny_lm, long_key, tmp_path / "o", EmbedConfig(max_key_length=16))
     with pytest.raises(InputError, match="has a response of .* more than max-response-length 1"):
         embed(tiny_lm, [Fingerprint("k", "two words")], tmp_path / "o", EmbedConfig(max_response_length=1))
@@ -126,7 +154,9 @@ def test_bad_inputs(tiny_lm, tiny_fingerprints, tmp_path, smollm2):
 
 
 @pytest.mark.slow
-def test_an_interrupted_run_resumes_from_its_last_checkpoint(tiny_lm, fingerprint_file, tiny_fingerprints, tmp_path):
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(
+    tiny_lm, fingerprint_file, tiny_fingerprints, tmp_path
+):
     out = tmp_path / "resumed"
     args = [sys.executable, "-m", "modelmint", "fingerprint", "oml", "embed", str(tiny_lm), "-f", str(fingerprint_file),
             "--out", str(out), "--lr", "1e-2", "--epochs", "20", "--batch-size", "4", "--no-early-stop",
@@ -160,4 +190,6 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tiny_lm, fingerprin
     straight = embed(tiny_lm, tiny_fingerprints, tmp_path / "straight",
                      EmbedConfig(learning_rate=1e-2, epochs=20, batch_size=4, early_stop=False))  # fmt: skip
     a, b = _state(out), _state(Path(straight.out))
-    assert all(a[k].allclose(b[k], atol=1e-6) for k in a), "resuming gives the weights of an uninterrupted run"
+    assert all(a[k].allclose(b[k], atol=1e-6) for k in a), (
+        "resuming gives the weights of an uninterrupted run"
+    )

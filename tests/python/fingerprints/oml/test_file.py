@@ -27,7 +27,10 @@ def test_an_oml_file_loads_with_its_extra_fields_kept(tmp_path):
 
 
 def test_modelmint_fields_round_trip(tmp_path):
-    fps = [Fingerprint("a key", " resp", "perinucleus", 1 / 3), Fingerprint("b key", "x y", "random_word", 2.0**-26)]
+    fps = [
+        Fingerprint("a key", " resp", "perinucleus", 1 / 3),
+        Fingerprint("b key", "x y", "random_word", 2.0**-26),
+    ]
     write_fingerprints(tmp_path / "f.json", fps)
     assert read_fingerprints(tmp_path / "f.json") == fps
     assert json.loads((tmp_path / "f.json").read_text())[0] == {
@@ -54,7 +57,10 @@ def test_keys_files(tmp_path):
         ('[{"key": "", "response": "r"}]', "entry 0 has no non-empty string 'key'"),
         ('[{"key": 3, "response": "r"}]', "entry 0 has no non-empty string 'key'"),
         ('[{"key": "k", "response": ["a", "b"]}]', "entry 0 has a list of responses"),
-        ('[{"key": "k", "response": "a"}, {"key": "k", "response": "b"}]', "entry 1 repeats the key of entry 0"),
+        (
+            '[{"key": "k", "response": "a"}, {"key": "k", "response": "b"}]',
+            "entry 1 repeats the key of entry 0",
+        ),
         ('[{"key": "k", "response": "a", "null_match_prob": 2}]', "null_match_prob outside [0, 1]"),
     ],
 )

@@ -17,7 +17,9 @@ def test_the_word_list():
 
 
 def test_random_words_are_repeatable_and_their_chance_is_exact():
-    config = GenerateConfig(strategy="random_word", num_fingerprints=5, key_length=7, response_length=2, seed=9)
+    config = GenerateConfig(
+        strategy="random_word", num_fingerprints=5, key_length=7, response_length=2, seed=9
+    )
     first, again = generate(config), generate(config)
     assert first == again and len(first) == 5
     assert all(len(f.key.split()) == 7 and len(f.response.split()) == 2 for f in first)
@@ -28,14 +30,18 @@ def test_random_words_are_repeatable_and_their_chance_is_exact():
 def test_perinucleus_responses_lie_just_outside_the_nucleus(tiny_lm):
     import torch
 
-    config = GenerateConfig(strategy="inverse_nucleus", num_fingerprints=4, key_length=6, batch_size=2, nucleus_t=0.8, nucleus_k=3)
+    config = GenerateConfig(
+        strategy="inverse_nucleus", num_fingerprints=4, key_length=6, batch_size=2, nucleus_t=0.8, nucleus_k=3
+    )
     made = generate(config, model_path=tiny_lm)
     tokenizer, model = _model.load_tokenizer(tiny_lm), _model.load_model(tiny_lm)
     for fp in made:
         assert fp.strategy == "perinucleus" and fp.null_match_prob == pytest.approx(1 / 3)
         (token,) = _model.response_ids(tokenizer, fp.response)
         with torch.no_grad():
-            probs = torch.softmax(model(input_ids=torch.tensor([_model.key_ids(tokenizer, fp.key)])).logits[0, -1], -1)
+            probs = torch.softmax(
+                model(input_ids=torch.tensor([_model.key_ids(tokenizer, fp.key)])).logits[0, -1], -1
+            )
         ranked = torch.argsort(probs, descending=True).tolist()
         nucleus_mass = probs[ranked[: ranked.index(token)]].sum()
         assert nucleus_mass >= 0.8, "the response is not inside the nucleus"
@@ -44,15 +50,22 @@ def test_perinucleus_responses_lie_just_outside_the_nucleus(tiny_lm):
 def test_english_and_random_response_strategies(tiny_lm, tmp_path):
     from modelmint.fingerprints.oml.file import read_keys
 
-    made = generate(GenerateConfig(strategy="english", num_fingerprints=2, key_length=8, response_length=3), model_path=tiny_lm)
+    made = generate(
+        GenerateConfig(strategy="english", num_fingerprints=2, key_length=8, response_length=3),
+        model_path=tiny_lm,
+    )
     tokenizer = _model.load_tokenizer(tiny_lm)
     assert all(len(_model.response_ids(tokenizer, f.response)) == 3 and f.key for f in made)
     assert all(0 <= f.null_match_prob <= 1 for f in made)
     keys = tmp_path / "keys.json"
     keys.write_text('["first key here", "second key here"]')
-    made = generate(GenerateConfig(strategy="english_random_response"), model_path=tiny_lm, keys=read_keys(keys))
+    made = generate(
+        GenerateConfig(strategy="english_random_response"), model_path=tiny_lm, keys=read_keys(keys)
+    )
     assert [f.key for f in made] == ["first key here", "second key here"]
-    assert all(f.response[0] == " " and f.response.strip() in words() and f.null_match_prob == 1 / 8192 for f in made)
+    assert all(
+        f.response[0] == " " and f.response.strip() in words() and f.null_match_prob == 1 / 8192 for f in made
+    )
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,9 @@ def test_commit_reveal_verify(chain, deployed, store, tiny_marked, tiny_lm, tiny
         commit_oml(chain, store, token, tiny_fingerprints)
 
 
-def test_reveals_the_contract_refuses(chain, deployed, store, tiny_marked, tiny_lm, tiny_fingerprints, tmp_path):
+def test_reveals_the_contract_refuses(
+    chain, deployed, store, tiny_marked, tiny_lm, tiny_fingerprints, tmp_path
+):
     first = register_model(chain, store, tiny_marked).token_id
     second = register_model(chain, store, tiny_lm).token_id
     committed = commit_oml(chain, store, first, tiny_fingerprints)
@@ -78,13 +80,20 @@ def test_reveals_the_contract_refuses(chain, deployed, store, tiny_marked, tiny_
         reveal_oml(chain, second, 1, secrets_path=Path(committed.secrets_file))
 
     # The contract refuses it too: the same pairs, bound to `first`, do not verify on `second`.
-    commit_oml(chain, store, second, [Fingerprint("another key", " other")], secrets_path=tmp_path / "second.json")
+    commit_oml(
+        chain, store, second, [Fingerprint("another key", " other")], secrets_path=tmp_path / "second.json"
+    )
     kept = read_secrets(Path(committed.secrets_file))
     from modelmint.fingerprints.oml.commitment import reveal_plan
     from modelmint.chain.contracts import RevealedFingerprint
 
     order, proof = reveal_plan(kept, [0, 1])
-    items = [RevealedFingerprint(kept.fingerprints[i].salt, kept.fingerprints[i].key, kept.fingerprints[i].response) for i in order]
+    items = [
+        RevealedFingerprint(
+            kept.fingerprints[i].salt, kept.fingerprints[i].key, kept.fingerprints[i].response
+        )
+        for i in order
+    ]
     with pytest.raises(RevertError) as mismatch:
         ModelContract(chain).reveal_fingerprints(second, items, proof.proof, proof.proof_flags)
     assert mismatch.value.name == "ModelInvalidFingerprintProof"
@@ -94,7 +103,9 @@ def test_reveals_the_contract_refuses(chain, deployed, store, tiny_marked, tiny_
         verify_oml(chain, store, first, LocalModel(tiny_marked))
 
 
-def test_finding_2_the_verifier_weighs_and_dates_the_evidence_itself(chain, deployed, store, tiny_marked, tiny_lm, tiny_fingerprints):
+def test_finding_2_the_verifier_weighs_and_dates_the_evidence_itself(
+    chain, deployed, store, tiny_marked, tiny_lm, tiny_fingerprints
+):
     """Issue 10, finding 2: the owner's p (here 0) is ignored, the commitment is dated and compared
     with the suspect's release, commit-at-mint is one transaction, and the registered weights are
     shown to answer the keys."""
@@ -122,7 +133,14 @@ def test_finding_2_the_verifier_weighs_and_dates_the_evidence_itself(chain, depl
     assert early.predates_release is False and not early.registered_checked
     # Registered weights that are not the token's are refused before they are asked anything.
     with pytest.raises(InputError, match=f"not model {token}'s"):
-        verify_oml(chain, store, token, LocalModel(tiny_marked), registered=LocalModel(tiny_lm), registered_path=tiny_lm)
+        verify_oml(
+            chain,
+            store,
+            token,
+            LocalModel(tiny_marked),
+            registered=LocalModel(tiny_lm),
+            registered_path=tiny_lm,
+        )
 
 
 def test_finding_2_a_strategy_with_no_checkable_bound_is_refused(chain, deployed, store, tiny_lm):

@@ -36,7 +36,9 @@ def smollm2_marked(smollm2: Path, model_cache: Path) -> Path:
     out = model_cache / "oml" / f"smollm2-perinucleus32-{hashlib.sha256(identity).hexdigest()[:12]}"
     if not (out / "model.safetensors").is_file():
         result = embed(smollm2, read_fingerprints(FINGERPRINTS), out, CONFIG, overwrite=True)
-        (out.parent / f"{out.name}.json").write_text(json.dumps({k: v for k, v in vars(result).items() if k != "losses"}))
+        (out.parent / f"{out.name}.json").write_text(
+            json.dumps({k: v for k, v in vars(result).items() if k != "losses"})
+        )
     return out
 
 
@@ -45,7 +47,9 @@ def test_every_fingerprint_is_recalled_and_perplexity_stays_close(smollm2_marked
     assert len(pairs) == 32
     marked = check(smollm2_marked, pairs)
     assert marked.plain.exact == 32 and marked.plain.token_accuracy == 1.0
-    assert check(smollm2, pairs, augmented=False).plain.exact == 0, "perinucleus tokens are never the base's greedy pick"
+    assert check(smollm2, pairs, augmented=False).plain.exact == 0, (
+        "perinucleus tokens are never the base's greedy pick"
+    )
     text = HELDOUT.read_text()
     before, after = perplexity(smollm2, text), perplexity(smollm2_marked, text)
     print(f"\nSmolLM2-135M, 32 perinucleus fingerprints: recall {marked.plain.exact}/32 plain, "
