@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: demo test bench build web chromium deps test-python test-contracts test-ape test-slither clean
+.PHONY: demo test test-slow bench build web chromium deps lint test-python test-contracts test-ape test-slither clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -64,6 +64,22 @@ demo: build
 
 test: build test-contracts test-python test-ape test-slither
 
+# The quality gate: ruff's rules and format, mypy (strict for hashing, storage, chain, datasets and
+# the public API: pyproject.toml), the import layers (tools/check_layers.py), forge fmt and solhint
+# on the contracts, and the page's TypeScript. Every check runs; the target fails if any failed.
+LINT_PY := python tests bench tools
+lint: $(VENV)/.installed node_modules/.installed web/node_modules/.installed
+	@status=0; \
+	run() { echo "::: lint: $$*"; "$$@" || status=1; }; \
+	run ruff check $(LINT_PY); \
+	run ruff format --check $(LINT_PY); \
+	run mypy; \
+	run python tools/check_layers.py python/modelmint; \
+	run forge fmt --check; \
+	run solhint --max-warnings 0 'contracts/**/*.sol'; \
+	run npm --prefix web run --silent check; \
+	exit $$status
+
 # Every bench/*.py but the helpers (_*.py), one after another; each rewrites its section of
 # docs/benchmarks.md. Run it on an otherwise idle machine.
 bench: build
@@ -74,8 +90,15 @@ tests/ipfs/node_modules/.installed: tests/ipfs/package.json tests/ipfs/package-l
 	cd tests/ipfs && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# `make test` runs every test but those marked slow (real SmolLM2 weights end to end, fine-tunes,
+# HuRef's lossy-change population, the worked script, the notebook, Docker); each slow test has a fast
+# counterpart that checks the same property on small models, and `make test-slow` runs the slow ones
+# (.ci/run runs both).
 test-python: build tests/ipfs/node_modules/.installed chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+test-slow: build tests/ipfs/node_modules/.installed chromium
+	$(BIN)/pytest -m slow
 
 # Unit, fuzz and gas tests; then the fuzz test that checks proofs built by the Python side (FFI).
 test-contracts: build

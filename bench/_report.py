@@ -45,7 +45,13 @@ def publish(name: str, markdown: str) -> None:
     print(markdown)
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     block = f"{start}\n{markdown.strip()}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nWritten by `make bench`; each section is replaced when its script runs.\n"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    text = (
+        DOC.read_text()
+        if DOC.exists()
+        else "# Benchmarks\n\nWritten by `make bench`; each section is replaced when its script runs.\n"
+    )
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    text = (
+        pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    )
     DOC.write_text(text)

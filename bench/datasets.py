@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, peak_rss_mib, publish, today  # noqa: E402
+from _report import machine, peak_rss_mib, publish, today
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
@@ -45,10 +45,51 @@ OZ_TIMEOUT = 600
 PYTHON_ROUTE_ROWS = 200_000  # rows timed on the Python-only route (before the C route)
 KECCAK_SAMPLE = 300_000  # calls timed per library; the tree's 3n - 1 calls are scaled from it
 
-WORDS = (
-    "the of and to in is was for on that with as by at from his her an which or be this are had not but were they "
-    "dataset model provenance chain token merkle proof leaf root hash commit verify weights lineage fingerprint"
-).split()
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "his",
+    "her",
+    "an",
+    "which",
+    "or",
+    "be",
+    "this",
+    "are",
+    "had",
+    "not",
+    "but",
+    "were",
+    "they",
+    "dataset",
+    "model",
+    "provenance",
+    "chain",
+    "token",
+    "merkle",
+    "proof",
+    "leaf",
+    "root",
+    "hash",
+    "commit",
+    "verify",
+    "weights",
+    "lineage",
+    "fingerprint",
+]
 
 
 # Inputs, generated once and reused; all deterministic.
@@ -62,7 +103,14 @@ def jsonl_rows(path: Path, rows: int) -> Path:
     with open(tmp, "w", encoding="utf-8") as f:
         for i in range(rows):
             text = " ".join(rng.choices(WORDS, k=22))
-            row = {"id": i, "text": text, "label": rng.randrange(10), "score": rng.randrange(1000) / 1000, "lang": "en", "split": "train"}
+            row = {
+                "id": i,
+                "text": text,
+                "label": rng.randrange(10),
+                "score": rng.randrange(1000) / 1000,
+                "lang": "en",
+                "split": "train",
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.rename(path)
     return path
@@ -72,8 +120,9 @@ def hash_list(path: Path, count: int) -> Path:
     if not path.exists():
         rng, tmp = random.Random(count), path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
-            for start in range(0, count, 1 << 20):
-                f.write(rng.randbytes(32 * min(1 << 20, count - start)))
+            f.writelines(
+                rng.randbytes(32 * min(1 << 20, count - start)) for start in range(0, count, 1 << 20)
+            )
         tmp.rename(path)
     return path
 
@@ -143,7 +192,7 @@ def step_jsonl_python(path: str, rows: str) -> dict[str, Any]:
     with open(path, "rb") as f:
         lines = [f.readline().decode("utf-8") for _ in range(int(rows))]
     sha = hashlib.sha256
-    with mock.patch.object(canonical._jcs, "canonical", lambda _data: None), Timer() as t:
+    with mock.patch.object(canonical._jcs, "canonical", return_value=None), Timer() as t:
         for line in lines:
             sha(canonical.canonicalize_json_text(line)).digest()
     return {"seconds": t.seconds, "cpu": t.cpu, "rows": len(lines)}
@@ -239,7 +288,12 @@ def run_step(*args: str) -> dict[str, Any]:
     """Runs a step in a fresh process; adds its peak RSS and its workers' largest."""
     load = os.getloadavg()[0]
     done = subprocess.run(
-        [sys.executable, __file__, "step", *args], capture_output=True, text=True, check=False, cwd=ROOT, timeout=1800
+        [sys.executable, __file__, "step", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=1800,
     )
     if done.returncode:
         raise RuntimeError(f"step {args} failed:\n{done.stderr}")
@@ -265,7 +319,12 @@ console.log(JSON.stringify({ seconds, cpu, root: tree.root, rss_mib: usage.maxRS
     load = os.getloadavg()[0]
     try:
         done = subprocess.run(
-            ["node", "-e", script, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=OZ_TIMEOUT, check=True
+            ["node", "-e", script, str(path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=OZ_TIMEOUT,
+            check=True,
         )
     except subprocess.TimeoutExpired:
         return {"timeout": OZ_TIMEOUT, "load": load}
@@ -283,7 +342,7 @@ def keccak_libraries() -> list[str]:
     return found
 
 
-def main(quick: bool) -> None:
+def main(quick: bool) -> None:  # noqa: PLR0915 -- one measurement after another, each a few lines
     DATA.mkdir(parents=True, exist_ok=True)
     print("generating inputs under bench/.data (once) ...", flush=True)
     rows_1m = jsonl_rows(DATA / "rows-1m.jsonl", N)
@@ -327,17 +386,29 @@ def main(quick: bool) -> None:
         return f"{count / (r['cpu'] / cores):,.0f} {unit}"
 
     lines = [
-        f"Machine: {machine()}. Date: {today()}. The machine was shared: the last column is the load average "
-        "(1 min) before each step, and a loaded machine slows every wall time. CPU time (all threads and worker "
-        f"processes) is steadier; *idle estimate* spreads it over the {cores} cores.",
+        (
+            f"Machine: {machine()}. Date: {today()}. The machine was shared: the last column is the load average "
+            "(1 min) before each step, and a loaded machine slows every wall time. CPU time (all threads and worker "
+            f"processes) is steadier; *idle estimate* spreads it over the {cores} cores."
+        ),
         "",
-        f"Inputs (bench/.data, deterministic): {N:,} JSONL rows of {size / N:.0f} bytes on average ({size / mb:.0f} MB); "
-        f"{N:,} random datapoint hashes; {FILES:,} files of {FILE_SIZE / mb:.0f} MB (warm in the page cache).",
+        (
+            f"Inputs (bench/.data, deterministic): {N:,} JSONL rows of {size / N:.0f} bytes on average ({size / mb:.0f} MB); "
+            f"{N:,} random datapoint hashes; {FILES:,} files of {FILE_SIZE / mb:.0f} MB (warm in the page cache)."
+        ),
         "",
         "| what | wall | CPU | rate (wall) | ratio, idle estimate | peak RSS | load |",
         "| --- | --- | --- | --- | --- | --- | --- |",
-        row("raw: SHA-256 over the JSONL file's bytes (one pass, 1 thread)", raw_bytes, f"{size / mb / raw_bytes['seconds']:,.0f} MB/s"),
-        row("raw: SHA-256 of each JSONL line, Python loop, no JSON", raw_rows, f"{N / raw_rows['seconds']:,.0f} rows/s"),
+        row(
+            "raw: SHA-256 over the JSONL file's bytes (one pass, 1 thread)",
+            raw_bytes,
+            f"{size / mb / raw_bytes['seconds']:,.0f} MB/s",
+        ),
+        row(
+            "raw: SHA-256 of each JSONL line, Python loop, no JSON",
+            raw_rows,
+            f"{N / raw_rows['seconds']:,.0f} rows/s",
+        ),
         row(
             f"**modelmint: {N:,} JSONL rows, digest + tree** (hashing {jsonl['hash_seconds']:.2f} s + tree {jsonl['tree_seconds']:.2f} s)",
             jsonl,
@@ -388,8 +459,16 @@ def main(quick: bool) -> None:
             )
         )
     lines += [
-        row(f"raw: read + SHA-256 of the {FILES:,} files, 1 thread", raw_folder_1, f"{folder_bytes / mb / raw_folder_1['seconds']:,.0f} MB/s"),
-        row(f"raw: read + SHA-256 of the {FILES:,} files, {cores} threads", raw_folder, f"{folder_bytes / mb / raw_folder['seconds']:,.0f} MB/s"),
+        row(
+            f"raw: read + SHA-256 of the {FILES:,} files, 1 thread",
+            raw_folder_1,
+            f"{folder_bytes / mb / raw_folder_1['seconds']:,.0f} MB/s",
+        ),
+        row(
+            f"raw: read + SHA-256 of the {FILES:,} files, {cores} threads",
+            raw_folder,
+            f"{folder_bytes / mb / raw_folder['seconds']:,.0f} MB/s",
+        ),
         row(
             f"**modelmint: folder of {FILES:,} files, digest + tree**",
             folder_run,
@@ -400,25 +479,37 @@ def main(quick: bool) -> None:
     if big_tree is not None and big_jsonl is not None:
         big_size = (DATA / "rows-10m.jsonl").stat().st_size
         lines += [
-            row(f"{BIG:,}-leaf tree from its {32 * BIG / mb:,.0f} MB leaf list", big_tree, f"{BIG / big_tree['seconds']:,.0f} leaves/s",
-                f"idle estimate {big_tree['cpu'] / cores:.1f} s"),
-            row(f"{BIG:,} JSONL rows ({big_size / mb:,.0f} MB), digest + tree", big_jsonl, f"{BIG / big_jsonl['seconds']:,.0f} rows/s",
-                f"idle estimate {idle(BIG, big_jsonl, 'rows/s')}"),
+            row(
+                f"{BIG:,}-leaf tree from its {32 * BIG / mb:,.0f} MB leaf list",
+                big_tree,
+                f"{BIG / big_tree['seconds']:,.0f} leaves/s",
+                f"idle estimate {big_tree['cpu'] / cores:.1f} s",
+            ),
+            row(
+                f"{BIG:,} JSONL rows ({big_size / mb:,.0f} MB), digest + tree",
+                big_jsonl,
+                f"{BIG / big_jsonl['seconds']:,.0f} rows/s",
+                f"idle estimate {idle(BIG, big_jsonl, 'rows/s')}",
+            ),
         ]
     loop_rate, jsonl_rate = N / raw_rows["seconds"], N / jsonl["seconds"]
     lines += [
         "",
-        f"**JSONL side by side** ({N:,} rows of about {size / N:.0f} bytes, one run): a plain Python loop of SHA-256 "
-        f"over each line reaches {loop_rate:,.0f} rows/s on one core; modelmint end to end (digest and tree, "
-        f"{cores} cores) {jsonl_rate:,.0f} rows/s, **{jsonl_rate / loop_rate:.2f}x** that loop; the Python route it "
-        f"replaces canonicalises {python_route['rows'] / python_route['seconds']:,.0f} rows/s a core. The C route "
-        "(modelmint.hashing._jcs) parses, canonicalises (RFC 8785) and hashes each line without the GIL, in threads, "
-        "and hands any line it cannot vouch for to the exact route.",
+        (
+            f"**JSONL side by side** ({N:,} rows of about {size / N:.0f} bytes, one run): a plain Python loop of SHA-256 "
+            f"over each line reaches {loop_rate:,.0f} rows/s on one core; modelmint end to end (digest and tree, "
+            f"{cores} cores) {jsonl_rate:,.0f} rows/s, **{jsonl_rate / loop_rate:.2f}x** that loop; the Python route it "
+            f"replaces canonicalises {python_route['rows'] / python_route['seconds']:,.0f} rows/s a core. The C route "
+            "(modelmint.hashing._jcs) parses, canonicalises (RFC 8785) and hashes each line without the GIL, in threads, "
+            "and hands any line it cannot vouch for to the exact route."
+        ),
         "",
-        "Peak RSS is each step's own process (the Python interpreter with numpy is about 40 MiB of it); JSONL "
-        "pieces hash in threads of the same process. A leaf list is 32 bytes a datapoint (320 MB for 10M); "
-        "the tree keeps about 38 bytes a datapoint more (sorted leaves, their positions, the top levels). "
-        "Keccak call times are timed on a sample and multiplied out to the tree's 3n - 1 hashes.",
+        (
+            "Peak RSS is each step's own process (the Python interpreter with numpy is about 40 MiB of it); JSONL "
+            "pieces hash in threads of the same process. A leaf list is 32 bytes a datapoint (320 MB for 10M); "
+            "the tree keeps about 38 bytes a datapoint more (sorted leaves, their positions, the top levels). "
+            "Keccak call times are timed on a sample and multiplied out to the tree's 3n - 1 hashes."
+        ),
     ]
     publish("datasets", "## Datasets\n\n" + "\n".join(lines))
 
@@ -432,7 +523,9 @@ def version(distribution: str) -> str:
 
 def node_version() -> str:
     try:
-        return subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
 

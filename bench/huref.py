@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, peak_rss_mib, publish, today  # noqa: E402
+from _report import machine, peak_rss_mib, publish, today
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,10 @@ def _child(mode: str) -> None:
 
 def _run(mode: str, base: Path, copy: Path) -> dict[str, float]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(base), str(copy)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", mode, str(base), str(copy)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -89,10 +92,11 @@ def _identify(count: int, base: Path) -> dict[str, float]:
 
     from modelmint.chain import deployments, devnet
     from modelmint.chain.client import Chain
-    from modelmint.chain.contracts import FingerprintKind, ModelContract
+    from modelmint.chain.contracts import FingerprintKind
     from modelmint.fingerprints import huref
     from modelmint.fingerprints.huref import _bundle
     from modelmint.home import Home
+    from modelmint.registry import Registries
     from modelmint.registry.fingerprints import identify
     from modelmint.storage import LocalStore, to_uri
 
@@ -103,9 +107,9 @@ def _identify(count: int, base: Path) -> dict[str, float]:
         devnet.start(home)
         try:
             chain = Chain.connect(home)
-            deployments.deploy(chain)
-            contract = ModelContract(chain)
             store = LocalStore(home.store_dir)
+            registries = Registries.from_deployment(chain, deployments.deploy(chain), store)
+            contract = registries.model_contract
             metadata = to_uri(store.put(b'{"name": "synthetic"}'))
             header = suspect.header()
             started = time.perf_counter()
@@ -115,12 +119,18 @@ def _identify(count: int, base: Path) -> dict[str, float]:
 
             def send(fn) -> None:
                 nonlocal nonce
-                tx = fn.build_transaction({"from": signer.address, "nonce": nonce, "chainId": chain.chain_id, "gas": 500_000})
+                tx = fn.build_transaction(
+                    {"from": signer.address, "nonce": nonce, "chainId": chain.chain_id, "gas": 500_000}
+                )
                 hashes.append(chain.w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction))
                 nonce += 1
 
             for i in range(count):
-                send(contract.contract.functions.mint(signer.address, (i + 1).to_bytes(32, "big"), metadata, 0, []))
+                send(
+                    contract.contract.functions.mint(
+                        signer.address, (i + 1).to_bytes(32, "big"), metadata, 0, []
+                    )
+                )
             for i in range(count):
                 sketch = rng.standard_normal(suspect.sketch.shape).astype(np.float16)
                 header["vector"]["values"] = [float(v) for v in rng.standard_normal(512).astype(np.float32)]
@@ -131,10 +141,13 @@ def _identify(count: int, base: Path) -> dict[str, float]:
             chain.w3.eth.wait_for_transaction_receipt(hashes[-1], timeout=600)
             setup = time.perf_counter() - started
             os.sync()
-            subprocess.run(["sh", "-c", "echo 1 > /proc/sys/vm/drop_caches"], capture_output=True)
-            cold = identify(chain, store, suspect)
-            warm = identify(chain, store, suspect)
-            assert len(warm.ranking) == count and not warm.refused
+            subprocess.run(
+                ["sh", "-c", "echo 1 > /proc/sys/vm/drop_caches"], capture_output=True, check=False
+            )
+            cold = identify(registries, suspect)
+            warm = identify(registries, suspect)
+            assert len(warm.ranking) == count
+            assert not warm.refused
             return {
                 "count": count,
                 "setup_s": setup,
@@ -172,25 +185,25 @@ def main() -> None:
     speedup_pair = ref["total_s"] / ours["total_s"]
     md = f"""## HuRef fingerprints
 
-{today()}, {machine()}, torch {ours['threads']:.0f} threads, load average {load:.1f} at the start. SmolLM2-135M
+{today()}, {machine()}, torch {ours["threads"]:.0f} threads, load average {load:.1f} at the start. SmolLM2-135M
 (bundled, float32; modelmint's FFN products in {"bfloat16, native on this CPU" if bf16 else "float32"}), k = 4096
 tokens, the paper's last two layers (6 terms); the copy is the same model rotated and permuted.
 
 | | modelmint (factored) | reference (dense k x k, fp32) | ratio |
 | --- | ---: | ---: | ---: |
-| fingerprint one model (modelmint: load, tokens, terms, sketch, vector; reference: load, tokens, dense terms) | {ours['fingerprint_s']:.2f} s | {ref['fingerprint_s']:.2f} s | {speedup_one:.1f}x |
-| both models, then their ICS | {ours['total_s']:.2f} s | {ref['total_s']:.2f} s | {speedup_pair:.1f}x |
-| ICS of the pair only | {ours['compare_s']:.2f} s | {ref['compare_s']:.2f} s | |
-| ICS (must agree to 1e-4) | {ours['ics']:.6f} | {ref['ics']:.6f} | diff {abs(ours['ics'] - ref['ics']):.1e} |
-| peak RSS | {ours['peak_rss_mib']:.0f} MiB | {ref['peak_rss_mib']:.0f} MiB | |
+| fingerprint one model (modelmint: load, tokens, terms, sketch, vector; reference: load, tokens, dense terms) | {ours["fingerprint_s"]:.2f} s | {ref["fingerprint_s"]:.2f} s | {speedup_one:.1f}x |
+| both models, then their ICS | {ours["total_s"]:.2f} s | {ref["total_s"]:.2f} s | {speedup_pair:.1f}x |
+| ICS of the pair only | {ours["compare_s"]:.2f} s | {ref["compare_s"]:.2f} s | |
+| ICS (must agree to 1e-4) | {ours["ics"]:.6f} | {ref["ics"]:.6f} | diff {abs(ours["ics"] - ref["ics"]):.1e} |
+| peak RSS | {ours["peak_rss_mib"]:.0f} MiB | {ref["peak_rss_mib"]:.0f} MiB | |
 
-All 30 layers (90 terms), factored: {every['fingerprint_s']:.1f} s, peak RSS {every['peak_rss_mib']:.0f} MiB (dense, the
+All 30 layers (90 terms), factored: {every["fingerprint_s"]:.1f} s, peak RSS {every["peak_rss_mib"]:.0f} MiB (dense, the
 reference would hold 90 x 64 MiB).
 
-`identify` against {found['count']:,} synthetic HuRef registrations (minted and committed on anvil in
-{found['setup_s']:.0f} s; {found['bundle_kib']:.0f} KiB bundles in the local content store): ranking
-{found['cold_s']:.2f} s cold, {found['warm_s']:.2f} s with the store in the page cache, after the suspect's own
-fingerprint ({found['suspect_s']:.1f} s).
+`identify` against {found["count"]:,} synthetic HuRef registrations (minted and committed on anvil in
+{found["setup_s"]:.0f} s; {found["bundle_kib"]:.0f} KiB bundles in the local content store): ranking
+{found["cold_s"]:.2f} s cold, {found["warm_s"]:.2f} s with the store in the page cache, after the suspect's own
+fingerprint ({found["suspect_s"]:.1f} s).
 
 No GPU on this machine: the issue's 1B+ parameter GPU run was not possible.
 """

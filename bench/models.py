@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, publish, today  # noqa: E402
+from _report import machine, publish, today
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data" / "models"
@@ -63,7 +63,9 @@ def model_folder(shard_bytes: int) -> Path:
                 chunk = min(left, 64 << 20)
                 f.write(rng.bytes(chunk))
                 left -= chunk
-    (path / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama"}))
+    (path / "config.json").write_text(
+        json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama"})
+    )
     return path
 
 
@@ -129,7 +131,11 @@ STEPS = {
 
 def run_step(name: str, folder: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "step", name, str(folder)], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, __file__, "step", name, str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -167,20 +173,24 @@ def main(quick: bool) -> None:
         [
             "## Model weights manifest",
             "",
-            f"{today()}, {machine()}. `bench/models.py`: a model folder of {SHARDS} shards of "
-            f"{shard / 2**30:g} GiB and a config.json ({total / 1e9:.2f} GB), warm page cache (every file read "
-            f"once before, best of {ROUNDS} rounds, each in a fresh process). Throughput is bytes hashed per "
-            "second; *vs raw* is the time of the raw threaded loop over this row's time.",
+            (
+                f"{today()}, {machine()}. `bench/models.py`: a model folder of {SHARDS} shards of "
+                f"{shard / 2**30:g} GiB and a config.json ({total / 1e9:.2f} GB), warm page cache (every file read "
+                f"once before, best of {ROUNDS} rounds, each in a fresh process). Throughput is bytes hashed per "
+                "second; *vs raw* is the time of the raw threaded loop over this row's time."
+            ),
             "",
             "| reader | seconds | MB/s | vs raw (threads) | peak RSS MiB |",
             "| --- | ---: | ---: | ---: | ---: |",
             *rows,
             "",
-            f"modelmint reaches {ratio:.0%} of the raw threaded read + SHA-256 over the same files "
-            f"(target: at least 90%), and {serial:.1f}x the single-threaded loop, while also checking every "
-            "file's stat before and after reading and listing the folder again. Memory stays at one 4 MiB "
-            f"buffer per thread whatever the model's size. Root: `{best['modelmint']['root']}`. Cold-cache "
-            "figures depend on the disk, where both readers are bound by it alike.",
+            (
+                f"modelmint reaches {ratio:.0%} of the raw threaded read + SHA-256 over the same files "
+                f"(target: at least 90%), and {serial:.1f}x the single-threaded loop, while also checking every "
+                "file's stat before and after reading and listing the folder again. Memory stays at one 4 MiB "
+                f"buffer per thread whatever the model's size. Root: `{best['modelmint']['root']}`. Cold-cache "
+                "figures depend on the disk, where both readers are bound by it alike."
+            ),
         ]
     )
     publish("models", markdown)

@@ -54,8 +54,10 @@ def worker(kind: str, out: Path) -> dict:
     import torch
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainerCallback, TrainingArguments
 
+    from modelmint._causal_lm import load_model
     from modelmint.fingerprints.oml import _model
-    from modelmint.fingerprints.oml.embed import Collator, EmbedConfig, build_examples, count_recalled, embed
+    from modelmint.fingerprints.oml._trainer import Collator, count_recalled
+    from modelmint.fingerprints.oml.embed import EmbedConfig, build_examples, embed
     from modelmint.fingerprints.oml.file import read_fingerprints
     from modelmint.models.bundled import smollm2_135m
 
@@ -72,13 +74,13 @@ def worker(kind: str, out: Path) -> dict:
                 "steps": result.steps, "recalled_tf": result.recalled, "peak_rss_mib": peak_rss_mib()}  # fmt: skip
 
     tokenizer = _model.load_tokenizer(base)
-    model = _model.load_model(base, train=True)
+    model = load_model(base, train=True)
     examples = build_examples(tokenizer, pairs, EmbedConfig())
     dataset = [{"input_ids": list(e.prompt + e.response)} for e in examples]
     checks = {"wall": 0.0, "cpu": 0.0, "recalled": 0, "epochs": 0}
 
     class StopAtFullRecall(TrainerCallback):  # type: ignore[misc]
-        def on_epoch_end(self, args, state, control, model=None, **kw):  # noqa: ANN001, ANN003, ANN201
+        def on_epoch_end(self, args, state, control, model=None, **kw):
             wall, cpu = time.monotonic(), time.process_time()
             checks["recalled"] = count_recalled(model, examples, Collator(tokenizer.pad_token_id), 16)
             checks["epochs"] = round(state.epoch)
@@ -109,7 +111,11 @@ def _strength(kind: str) -> float:
 
 def run(kind: str, out: Path) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "worker", kind, str(out)], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, __file__, "worker", kind, str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{kind} run failed:\n{proc.stderr[-3000:]}")
@@ -129,7 +135,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         # The two compared methods run twice, alternately, and keep their faster try: on a shared
         # machine a slow try measures the neighbours, not the method.
-        order = ["plain-trainer", "modelmint", "plain-trainer", "modelmint", "modelmint lambda=0", "modelmint lambda=0.75"]
+        order = [
+            "plain-trainer",
+            "modelmint",
+            "plain-trainer",
+            "modelmint",
+            "modelmint lambda=0",
+            "modelmint lambda=0.75",
+        ]
         by_kind: dict[str, dict] = {}
         for i, kind in enumerate(order):
             out = Path(scratch) / f"{i}-{kind.replace(' ', '_').replace('=', '')}"
@@ -154,29 +167,38 @@ def main() -> None:
     lines = [
         "## OML fingerprint embedding (`bench/oml.py`)",
         "",
-        f"{today()}, {machine()}, CPU only (no GPU was available, so the 1B-class run was not made). "
-        f"SmolLM2-135M-Instruct, the first {n} perinucleus fingerprints of `generated_data/oml/perinucleus-32.json`, "
-        "batch 8, trained until every fingerprint is recalled by greedy decoding. The machine was shared with "
-        "other jobs during the run: each of the two compared methods ran twice and kept its faster try "
-        "(all tries in the bench's output).",
+        (
+            f"{today()}, {machine()}, CPU only (no GPU was available, so the 1B-class run was not made). "
+            f"SmolLM2-135M-Instruct, the first {n} perinucleus fingerprints of `generated_data/oml/perinucleus-32.json`, "
+            "batch 8, trained until every fingerprint is recalled by greedy decoding. The machine was shared with "
+            "other jobs during the run: each of the two compared methods ran twice and kept its faster try "
+            "(all tries in the bench's output)."
+        ),
         "",
         "| method | epochs | steps | training wall s | training CPU s | fingerprints / min (wall) | recall (greedy) | "
         "perplexity (base " + f"{ppl_base:.2f})" + " | peak RSS MiB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for label, row in (("plain `Trainer`, default `TrainingArguments`", plain), ("modelmint `oml embed`, defaults", ours)):
+    for label, row in (
+        ("plain `Trainer`, default `TrainingArguments`", plain),
+        ("modelmint `oml embed`, defaults", ours),
+    ):
         lines.append(
             f"| {label} | {row['epochs']} | {row['steps']} | {row['wall_s']:.1f} | {row['cpu_s']:.1f} | "
             f"{60 * n / row['wall_s']:.1f} | {row['recall']}/{n} | {row['perplexity']:.2f} | {row['peak_rss_mib']:.0f} |"
         )
     lines += [
         "",
-        f"Speed-up at equal recall: **{speed_wall:.1f}x** wall-clock, **{speed_cpu:.1f}x** CPU time "
-        f"(tries, wall s: plain {plain['tries_wall_s']}, modelmint {ours['tries_wall_s']}).",
+        (
+            f"Speed-up at equal recall: **{speed_wall:.1f}x** wall-clock, **{speed_cpu:.1f}x** CPU time "
+            f"(tries, wall s: plain {plain['tries_wall_s']}, modelmint {ours['tries_wall_s']})."
+        ),
         "",
-        f"Forgetting regularizer (weights averaged with the original at each epoch end, strength lambda; the "
-        f"default is {EmbedConfig().forgetting_regularizer}; runs stop at full recall, lambda 0.75 after "
-        f"{REGULARIZED_MAX_EPOCHS} epochs):",
+        (
+            f"Forgetting regularizer (weights averaged with the original at each epoch end, strength lambda; the "
+            f"default is {EmbedConfig().forgetting_regularizer}; runs stop at full recall, lambda 0.75 after "
+            f"{REGULARIZED_MAX_EPOCHS} epochs):"
+        ),
         "",
         "| lambda | epochs run | steps | recall | perplexity | increase |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -189,8 +211,10 @@ def main() -> None:
         )
     lines += [
         "",
-        "For context, OML 1.0's published figures: Mistral-7B with 1,024 fingerprints, 94-98% recall with "
-        "prompt augmentation (on GPUs with DeepSpeed).",
+        (
+            "For context, OML 1.0's published figures: Mistral-7B with 1,024 fingerprints, 94-98% recall with "
+            "prompt augmentation (on GPUs with DeepSpeed)."
+        ),
     ]
     publish("oml", "\n".join(lines))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -44,16 +45,17 @@ def big_jsonl(rows: int) -> Path:
     return path
 
 
-def main(quick: bool) -> None:
+def main(quick: bool) -> None:  # noqa: PLR0915 -- one measurement after another, each a few lines
+    from playwright.sync_api import sync_playwright
+
     from modelmint.chain import deployments, devnet
     from modelmint.chain.client import Chain
     from modelmint.home import Home
     from modelmint.models.bundled import smollm2_135m
-    from modelmint.registry import commit_dataset, register_model, verify_model
+    from modelmint.registry import Registries, commit_dataset, register_model, verify_model
     from modelmint.storage import LocalStore
     from modelmint.web import serve
     from modelmint.web.server import page_dir
-    from playwright.sync_api import sync_playwright
 
     rows = 100_000 if quick else 1_000_000
     page_bytes = (page_dir() / "index.html").read_bytes()
@@ -65,22 +67,27 @@ def main(quick: bool) -> None:
         running = devnet.start(home)
         try:
             chain = Chain.connect(home)
-            deployments.deploy(chain)
-            store = LocalStore(home.store_dir)
-            dataset = commit_dataset(chain, store, big_jsonl(rows), name=f"{rows:,} rows")
-            registered = register_model(chain, store, model, name="SmolLM2-135M")
-            sample = "".join(f'{{"id": {i}, "text": "datapoint number {i}"}}\n' for i in range(0, rows, rows // 1000))
+            registries = Registries.from_deployment(
+                chain, deployments.deploy(chain), LocalStore(home.store_dir)
+            )
+            dataset = commit_dataset(registries, big_jsonl(rows), name=f"{rows:,} rows")
+            registered = register_model(registries, model, name="SmolLM2-135M")
+            sample = "".join(
+                f'{{"id": {i}, "text": "datapoint number {i}"}}\n' for i in range(0, rows, rows // 1000)
+            )
 
             cli_seconds = []
             for _ in range(2):
                 started = time.perf_counter()
-                assert verify_model(chain, store, model, registered.token_id).ok
+                assert verify_model(registries, model, registered.token_id).ok
                 cli_seconds.append(time.perf_counter() - started)
 
             server = serve(home)
             config = {"rpcUrl": running.url, "anvilChainId": running.chain_id, "chainId": running.chain_id}
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
+                browser = playwright.chromium.launch(
+                    executable_path="/usr/bin/chromium", headless=True, args=FLAGS
+                )
 
                 def fresh_page():
                     context = browser.new_context()
@@ -94,6 +101,7 @@ def main(quick: bool) -> None:
                     return context, page
 
                 page_seconds = []
+                hash_seconds = []
                 for _ in range(2):
                     context, page = fresh_page()
                     page.fill("#model-token", str(registered.token_id))
@@ -102,6 +110,9 @@ def main(quick: bool) -> None:
                     page.wait_for_selector("#model-answer", timeout=600_000)
                     page_seconds.append(time.perf_counter() - started)
                     assert page.inner_text("#model-answer").startswith("matches")
+                    # the page's own figure: its workers' hashing alone, without the token reads
+                    hashed = re.search(r"hashed in ([0-9.]+) s", page.inner_text("#model-result"))
+                    hash_seconds.append(float(hashed.group(1)))
                     context.close()
 
                 dp_seconds = []
@@ -128,7 +139,7 @@ def main(quick: bool) -> None:
 
 | measurement | page | CLI / target | result |
 | --- | --- | --- | --- |
-| model check, SmolLM2-135M folder ({mb:.0f} MB), best of 2 | {web:.2f} s ({mb / web:.0f} MB/s) | `verify_model` {cli:.2f} s ({mb / cli:.0f} MB/s); target page ≥ 50% | {100 * cli / web:.0f}% of the CLI's throughput |
+| model check, SmolLM2-135M folder ({mb:.0f} MB), best of 2 | {web:.2f} s ({mb / web:.0f} MB/s; the page's workers alone {min(hash_seconds):.1f} s, {mb / min(hash_seconds):.0f} MB/s) | `verify_model` {cli:.2f} s ({mb / cli:.0f} MB/s); target page ≥ 50% | {100 * cli / web:.0f}% of the CLI's throughput |
 | 1,000 JSONL rows against a {rows:,}-datapoint dataset (leaf list, tree, multiproof, contract call), best of 2 | {min(dp_seconds):.2f} s | target < 5 s | {"met" if min(dp_seconds) < 5 else "missed"} |
 | the page's JavaScript (one index.html, everything inlined), gzipped | {gz / 1024:.0f} KiB ({len(page_bytes) / 1024:.0f} KiB raw) | target < 250 KB | {"met" if gz < 250_000 else "missed"} |
 """

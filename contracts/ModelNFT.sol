@@ -8,6 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDatasetNFT} from "./interfaces/IDatasetNFT.sol";
 import {IModelNFT} from "./interfaces/IModelNFT.sol";
 import {IpfsURI} from "./lib/IpfsURI.sol";
+import {MerkleLeaf} from "./lib/MerkleLeaf.sol";
 import {MintCommitments} from "./lib/MintCommitments.sol";
 import {RootClaims} from "./lib/RootClaims.sol";
 
@@ -51,9 +52,12 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
     mapping(bytes32 commitment => uint256 tokenId) private _tokenOfOml;
     mapping(uint256 tokenId => mapping(FingerprintKind => StoredFingerprint)) private _fingerprints;
     mapping(uint256 tokenId => mapping(bytes32 digest => bool)) private _revealed;
+    // The claim of the same weights root before each token (0 for a root's first claim).
+    mapping(uint256 tokenId => uint40 previousClaim) private _previousClaims;
 
-    // Starts at 1 so that the first mint updates a non-zero slot and ids start at 1.
-    uint64 private _nextTokenId = 1;
+    // Starts at 1 so that the first mint updates a non-zero slot and ids start at 1. A uint40,
+    // as RootClaims stores ids: checked arithmetic reverts the 2^40th mint, 10^17 gas away.
+    uint40 private _nextTokenId = 1;
 
     /// @param datasetRegistry_ The dataset registry that `datasetIds` refer to.
     constructor(IDatasetNFT datasetRegistry_) ERC721("modelmint Model", "MMODEL") {
@@ -65,11 +69,11 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds
     ) external returns (uint256 tokenId) {
         // block.timestamp reaches 2^48 in about 8.9 million years.
-        return _mintModel(to, weightsRoot, metadataURI, parentModelId, datasetIds, uint48(block.timestamp));
+        return _mintModel(to, weightsRoot, metadataURI, parentId, datasetIds, uint48(block.timestamp));
     }
 
     /// @inheritdoc IModelNFT
@@ -77,14 +81,14 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds,
         MintFingerprint calldata oml
     ) external returns (uint256 tokenId) {
         if (oml.tokenId != _nextTokenId) {
             revert ModelUnexpectedTokenId(oml.tokenId, _nextTokenId);
         }
-        tokenId = _mintModel(to, weightsRoot, metadataURI, parentModelId, datasetIds, uint48(block.timestamp));
+        tokenId = _mintModel(to, weightsRoot, metadataURI, parentId, datasetIds, uint48(block.timestamp));
         _commit(tokenId, FingerprintKind.OML, oml.commitment, oml.uri);
     }
 
@@ -93,7 +97,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds,
         bytes32 salt,
         MintFingerprint calldata oml
@@ -101,7 +105,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         bool withOml = oml.commitment != 0;
         if (withOml && oml.tokenId != _nextTokenId) revert ModelUnexpectedTokenId(oml.tokenId, _nextTokenId);
         uint48 claimedAt = _useMintCommitment(weightsRoot, salt);
-        tokenId = _mintModel(to, weightsRoot, metadataURI, parentModelId, datasetIds, claimedAt);
+        tokenId = _mintModel(to, weightsRoot, metadataURI, parentId, datasetIds, claimedAt);
         if (withOml) _commit(tokenId, FingerprintKind.OML, oml.commitment, oml.uri);
     }
 
@@ -109,8 +113,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
     function commitFingerprint(uint256 tokenId, FingerprintKind kind, bytes32 commitment, string calldata uri)
         external
     {
-        address owner = _requireOwned(tokenId);
-        if (owner != _msgSender()) revert ModelNotTokenOwner(tokenId, _msgSender());
+        _checkAuthorized(tokenId);
         _commit(tokenId, kind, commitment, uri);
     }
 
@@ -121,8 +124,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external {
-        address owner = _requireOwned(tokenId);
-        if (owner != _msgSender()) revert ModelNotTokenOwner(tokenId, _msgSender());
+        _checkAuthorized(tokenId);
         StoredFingerprint storage stored = _fingerprints[tokenId][FingerprintKind.OML];
         bytes32 root = stored.commitment;
         if (root == 0) revert ModelFingerprintNotCommitted(tokenId, FingerprintKind.OML);
@@ -186,12 +188,12 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
 
     /// @inheritdoc IModelNFT
     function tokenOfWeights(bytes32 weightsRoot) external view returns (uint256) {
-        return _claims.first(weightsRoot);
+        return _claims.first(weightsRoot, _previousClaim, _claimedAt);
     }
 
     /// @inheritdoc IModelNFT
     function claimsOfWeights(bytes32 weightsRoot) external view returns (uint256[] memory tokenIds) {
-        return _claims.list(weightsRoot, _claimedAt);
+        return _claims.list(weightsRoot, _previousClaim, _claimedAt);
     }
 
     /// @inheritdoc IModelNFT
@@ -218,13 +220,21 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
      * Requirements:
      *
      * - `tokenId` exists.
+     *
+     * @param tokenId The token.
+     * @return The `ipfs://` URI of its metadata document.
      */
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         Model storage record = _record(tokenId);
         return IpfsURI.format(record.metadataCodec, record.metadataDigest);
     }
 
-    /// @dev See {IERC165-supportsInterface}; adds {IModelNFT}.
+    /**
+     * @dev See {IERC165-supportsInterface}; adds {IModelNFT}.
+     *
+     * @param interfaceId The ERC-165 interface id.
+     * @return Whether this contract implements it.
+     */
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(IModelNFT).interfaceId || super.supportsInterface(interfaceId);
     }
@@ -239,24 +249,25 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds,
         uint48 claimedAt
     ) private returns (uint256 tokenId) {
         if (weightsRoot == 0) revert ModelZeroWeightsRoot();
-        if (parentModelId != 0 && !_exists(parentModelId)) {
-            revert ModelUnknownParent(parentModelId);
+        if (parentId != 0 && !_exists(parentId)) {
+            revert ModelUnknownParent(parentId);
         }
 
-        uint64 id = _nextTokenId++;
+        uint40 id = _nextTokenId;
+        ++_nextTokenId;
         tokenId = id;
         Model storage record = _models[tokenId];
-        _writeRecord(record, weightsRoot, metadataURI, parentModelId, datasetIds);
+        _writeRecord(record, weightsRoot, metadataURI, parentId, datasetIds);
         record.claimedAt = claimedAt;
-        _claims.add(weightsRoot, id, claimedAt);
+        _addClaim(weightsRoot, id);
         _mint(to, tokenId);
 
-        emit ModelMinted(tokenId, to, weightsRoot, parentModelId, datasetIds, metadataURI);
+        emit ModelMinted(tokenId, to, weightsRoot, parentId, datasetIds, metadataURI);
     }
 
     /**
@@ -293,6 +304,28 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         return _models[tokenId].claimedAt;
     }
 
+    /**
+     * @dev Reverts unless the caller owns model `tokenId` or is approved for it, by token or as
+     * an operator: the ERC-721 rule, which DatasetNFT's `mintVersion` follows too. An approved
+     * address could take the token with `transferFrom` and then act as its owner, so refusing
+     * it would protect nothing; accepting it lets an owner (a multisig, a vault) delegate.
+     */
+    function _checkAuthorized(uint256 tokenId) private view {
+        address owner = _requireOwned(tokenId);
+        if (!_isAuthorized(owner, _msgSender(), tokenId)) revert ModelUnauthorized(tokenId, _msgSender());
+    }
+
+    /// @dev Adds the new token `id` to the claims of `weightsRoot`, linked to the claim before.
+    function _addClaim(bytes32 weightsRoot, uint40 id) private {
+        uint40 previousClaim = _claims.add(weightsRoot, id, 0);
+        if (previousClaim != 0) _previousClaims[id] = previousClaim;
+    }
+
+    /// @dev The claim of the same weights root before the existing token `tokenId`, 0 if none.
+    function _previousClaim(uint256 tokenId) private view returns (uint256) {
+        return _previousClaims[tokenId];
+    }
+
     /// @dev Whether model `tokenId` was minted (every record has a non-zero weights root).
     function _exists(uint256 tokenId) private view returns (bool) {
         return _models[tokenId].weightsRoot != 0;
@@ -308,7 +341,7 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         Model storage record,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds
     ) private {
         (record.metadataCodec, record.metadataDigest) = IpfsURI.parse(metadataURI);
@@ -325,9 +358,9 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         }
         record.weightsRoot = weightsRoot;
         // casting to 'uint64' is safe because the parent is 0 or exists, so its id is below
-        // _nextTokenId, itself a uint64
+        // _nextTokenId, itself a uint40
         // forge-lint: disable-next-line(unsafe-typecast)
-        record.parentId = uint64(parentModelId);
+        record.parentId = uint64(parentId);
         // block.timestamp reaches 2^64 in about 5.8e11 years.
         record.mintedAt = uint64(block.timestamp);
         record.datasetIds = lineage;
@@ -350,14 +383,6 @@ contract ModelNFT is ERC721, MintCommitments, IModelNFT {
         if (_revealed[tokenId][digest]) revert ModelFingerprintAlreadyRevealed(tokenId, digest);
         _revealed[tokenId][digest] = true;
         emit FingerprintRevealed(tokenId, digest, item.salt, item.key, item.response);
-        return _leaf(digest);
-    }
-
-    /**
-     * @dev The `StandardMerkleTree` leaf of a fingerprint digest, as in {DatasetNFT}: hashed
-     * twice, so that no inner node (the hash of 64 bytes) can be passed off as a leaf.
-     */
-    function _leaf(bytes32 digest) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(digest))));
+        return MerkleLeaf.hash(digest);
     }
 }

@@ -27,8 +27,7 @@ from modelmint.integrations.cards import verify_card
 from modelmint.integrations.hf_datasets import TrainingData
 from modelmint.integrations.transformers import ProvenanceCallback
 from modelmint.models.bundled import smollm2_135m
-from modelmint.registry import lineage
-from modelmint.storage import LocalStore
+from modelmint.registry import Registries, lineage
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -42,7 +41,9 @@ SAMPLE = Path(__file__).resolve().parent.parent / "generated_data" / "sample" / 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="the Trainer's output folder [default: under the project folder]")
+    parser.add_argument(
+        "--out", type=Path, help="the Trainer's output folder [default: under the project folder]"
+    )
     parser.add_argument("--steps", type=int, default=2)
     options = parser.parse_args()
 
@@ -60,7 +61,9 @@ def main() -> None:
         base = smollm2_135m()
         tokenizer = AutoTokenizer.from_pretrained(base)
         tokenised = rows.map(
-            lambda batch: tokenizer(batch["text"], truncation=True, max_length=32), batched=True, remove_columns=rows.column_names
+            lambda batch: tokenizer(batch["text"], truncation=True, max_length=32),
+            batched=True,
+            remove_columns=rows.column_names,
         )
 
         provenance = ProvenanceCallback(
@@ -85,24 +88,33 @@ def main() -> None:
 
         record = provenance.record
         if record is None or not record.complete:
-            raise SystemExit(f"provenance is not complete: {record.error if record else 'nothing was registered'}")
+            raise SystemExit(
+                f"provenance is not complete: {record.error if record else 'nothing was registered'}"
+            )
         model = record.models[-1]
         logged = next(e for e in reversed(trainer.state.log_history) if "modelmint/model_token" in e)
         print(f"Trainer log: {logged}")
 
-        store = LocalStore(home.store_dir)
-        tree = lineage(chain, store, model.token_id)
+        registries = Registries.from_project(home, chain)
+        tree = lineage(registries, model.token_id)
         for m in tree.chain():
-            trained_on = ", ".join(f"dataset {d.token_id} ({d.name}, {d.datapoint_count} datapoints)" for d in m.datasets)
-            print(f"model {m.token_id} {m.name}: weights root {m.weights_root}" + (f", trained on {trained_on}" if trained_on else ""))
+            trained_on = ", ".join(
+                f"dataset {d.token_id} ({d.name}, {d.datapoint_count} datapoints)" for d in m.datasets
+            )
+            print(
+                f"model {m.token_id} {m.name}: weights root {m.weights_root}"
+                + (f", trained on {trained_on}" if trained_on else "")
+            )
         folder = out / "model"
-        check = verify_card(chain, store, folder)
+        check = verify_card(registries, folder)
         for c in check.checks:
             print(f"  {'ok' if c.ok else 'MISMATCH'}: {c.claim}")
         if not check.ok:
             raise SystemExit(f"the card of {folder} does not match the chain")
         parent = tree.parent.token_id if tree.parent else None
-        print(f"lineage verified: model {model.token_id} <- model {parent}, trained on dataset {record.datasets[0].token_id}")
+        print(
+            f"lineage verified: model {model.token_id} <- model {parent}, trained on dataset {record.datasets[0].token_id}"
+        )
         print(f"the card: {folder / 'README.md'}; check it again with: modelmint model verify {folder}")
     finally:
         devnet.stop(home)

@@ -17,7 +17,8 @@ import {IMintCommitments} from "./IMintCommitments.sol";
  */
 interface IDatasetNFT is IMintCommitments {
     /**
-     * @dev The on-chain record of one dataset token, packed into three storage slots.
+     * @dev The on-chain record of one dataset token, stored packed: the two hashes in two slots,
+     * the other fields in a third, or, for a root's first claim, in the root's head slot.
      *
      * `metadataCodec` and `metadataDigest` are the CID of the metadata document on IPFS
      * (see {IpfsURI}); `predecessorId` is the token this one is a new version of (0 = none);
@@ -48,6 +49,13 @@ interface IDatasetNFT is IMintCommitments {
     /**
      * @dev Emitted when token `tokenId` is minted to `to` for the dataset with `merkleRoot`;
      * `predecessorId` is 0 for a first version.
+     *
+     * @param tokenId The new token.
+     * @param to Its first owner.
+     * @param merkleRoot The dataset's Merkle root.
+     * @param datapointCount The number of datapoints, as the minter states it.
+     * @param predecessorId The token this one is a new version of, 0 if none.
+     * @param metadataURI The `ipfs://` URI of the metadata, as given.
      */
     event DatasetMinted(
         uint256 indexed tokenId,
@@ -69,6 +77,12 @@ interface IDatasetNFT is IMintCommitments {
      * - `to` is not the zero address.
      *
      * Emits a {DatasetMinted} and an {IERC721-Transfer} event.
+     *
+     * @param to The first owner of the token.
+     * @param merkleRoot The root of the `StandardMerkleTree` of the datapoint hashes.
+     * @param datapointCount The number of datapoints (the leaves of the tree).
+     * @param metadataURI The canonical `ipfs://` CIDv1 URI of the metadata document.
+     * @return tokenId The new token.
      */
     function mint(address to, bytes32 merkleRoot, uint64 datapointCount, string calldata metadataURI)
         external
@@ -84,6 +98,13 @@ interface IDatasetNFT is IMintCommitments {
      * - the requirements of {mint}.
      *
      * Emits a {DatasetMinted} and an {IERC721-Transfer} event.
+     *
+     * @param to The first owner of the token.
+     * @param merkleRoot The root of the new version's tree.
+     * @param datapointCount The number of datapoints of the new version.
+     * @param metadataURI The canonical `ipfs://` CIDv1 URI of its metadata document.
+     * @param predecessorId The token this one is a new version of.
+     * @return tokenId The new token.
      */
     function mintVersion(
         address to,
@@ -104,6 +125,14 @@ interface IDatasetNFT is IMintCommitments {
      * - the requirements of {mint}, and of {mintVersion} when `predecessorId` is not 0.
      *
      * Emits a {DatasetMinted} and an {IERC721-Transfer} event.
+     *
+     * @param to The first owner of the token.
+     * @param merkleRoot The root that was committed.
+     * @param datapointCount The number of datapoints.
+     * @param metadataURI The canonical `ipfs://` CIDv1 URI of the metadata document.
+     * @param predecessorId The token this one is a new version of, 0 if none.
+     * @param salt The salt of the commitment.
+     * @return tokenId The new token.
      */
     function revealMint(
         address to,
@@ -121,6 +150,11 @@ interface IDatasetNFT is IMintCommitments {
      * Requirements:
      *
      * - `tokenId` exists.
+     *
+     * @param tokenId The dataset token.
+     * @param datapointHash The SHA-256 of the datapoint.
+     * @param proof The sibling hashes from the leaf up.
+     * @return Whether the proof leads to the dataset's root.
      */
     function verifyDatapoint(uint256 tokenId, bytes32 datapointHash, bytes32[] calldata proof)
         external
@@ -136,6 +170,12 @@ interface IDatasetNFT is IMintCommitments {
      *
      * - `tokenId` exists.
      * - the lengths of the lists fit together (otherwise `MerkleProofInvalidMultiproof`).
+     *
+     * @param tokenId The dataset token.
+     * @param datapointHashes The SHA-256 of each datapoint, in the multiproof's leaf order.
+     * @param proof The multiproof's hashes.
+     * @param proofFlags The multiproof's flags.
+     * @return Whether the multiproof leads to the dataset's root with every given hash.
      */
     function multiVerifyDatapoints(
         uint256 tokenId,
@@ -150,6 +190,9 @@ interface IDatasetNFT is IMintCommitments {
      * Requirements:
      *
      * - `tokenId` exists.
+     *
+     * @param tokenId The token.
+     * @return The record stored at mint.
      */
     function dataset(uint256 tokenId) external view returns (Dataset memory);
 
@@ -157,15 +200,34 @@ interface IDatasetNFT is IMintCommitments {
      * @dev Returns the earliest claim of `merkleRoot`: the token with the lowest `claimedAt`,
      * the lowest id among equal times; 0 if the root has no claim. Earliest is not proof of
      * authorship: see {claimsOfRoot} for every claimant.
+     * Found by walking the root's claims, one storage read a claim: a view, not for hot paths
+     * of other contracts when a root may be contested.
+     *
+     * @param merkleRoot The dataset root.
+     * @return The earliest claim, 0 if none.
      */
     function tokenOfRoot(bytes32 merkleRoot) external view returns (uint256);
 
-    /// @dev Returns every token that claims `merkleRoot`, ordered by `claimedAt`, then by id.
+    /**
+     * @dev Returns every token that claims `merkleRoot`, ordered by `claimedAt`, then by id.
+     *
+     * @param merkleRoot The dataset root.
+     * @return tokenIds Every claim of the root, earliest claim first.
+     */
     function claimsOfRoot(bytes32 merkleRoot) external view returns (uint256[] memory tokenIds);
 
-    /// @dev Returns whether token `tokenId` has been minted.
+    /**
+     * @dev Returns whether token `tokenId` has been minted.
+     *
+     * @param tokenId The token.
+     * @return Whether it exists.
+     */
     function exists(uint256 tokenId) external view returns (bool);
 
-    /// @dev Returns the number of tokens minted so far, which is also the highest token id.
+    /**
+     * @dev Returns the number of tokens minted so far, which is also the highest token id.
+     *
+     * @return The number of tokens minted.
+     */
     function totalMinted() external view returns (uint256);
 }

@@ -24,7 +24,12 @@ interface IMintCommitments {
     /// block on, and this is block `currentBlock`.
     error MintCommitmentNotMatured(bytes32 commitment, uint256 committedBlock, uint256 currentBlock);
 
-    /// @dev Emitted when `minter` commits to a mint with `commitment`.
+    /**
+     * @dev Emitted when `minter` commits to a mint with `commitment`.
+     *
+     * @param commitment The commitment made.
+     * @param minter The address that made it, the only one that can reveal it.
+     */
     event MintCommitted(bytes32 indexed commitment, address indexed minter);
 
     /**
@@ -36,18 +41,29 @@ interface IMintCommitments {
      * - `commitment` is not zero and has not been made before.
      *
      * Emits a {MintCommitted} event.
+     *
+     * @param commitment {mintCommitmentOf} the root, the caller and a secret salt.
      */
     function commitMint(bytes32 commitment) external;
 
     /**
      * @dev Returns the block number and timestamp of a waiting `commitment`; both are 0 if there
      * is none (never made, or already used).
+     *
+     * @param commitment The commitment to look up.
+     * @return blockNumber The block it was made in, 0 if none is waiting.
+     * @return timestamp That block's timestamp, 0 if none is waiting.
      */
     function mintCommitment(bytes32 commitment) external view returns (uint256 blockNumber, uint256 timestamp);
 
     /**
      * @dev Returns the commitment of a mint of `root` by `minter` with `salt`:
      * `keccak256(abi.encode(root, minter, salt))`.
+     *
+     * @param root The content root to mint.
+     * @param minter The address that will send the reveal.
+     * @param salt A secret random value that hides the root until the reveal.
+     * @return The commitment to pass to {commitMint}.
      */
     function mintCommitmentOf(bytes32 root, address minter, bytes32 salt) external pure returns (bytes32);
 }

@@ -102,8 +102,8 @@ interface IModelNFT is IMintCommitments {
     /// are bound to that token, so it is evidence for that token only.
     error ModelFingerprintCommittedElsewhere(bytes32 commitment, uint256 tokenId);
 
-    /// @dev `sender` does not own model `tokenId`.
-    error ModelNotTokenOwner(uint256 tokenId, address sender);
+    /// @dev `sender` is neither the owner of model `tokenId` nor approved for it.
+    error ModelUnauthorized(uint256 tokenId, address sender);
 
     /// @dev Model `tokenId` already has a fingerprint of this `kind`.
     error ModelFingerprintAlreadyCommitted(uint256 tokenId, FingerprintKind kind);
@@ -125,7 +125,16 @@ interface IModelNFT is IMintCommitments {
     /// commitment of model `tokenId`.
     error ModelInvalidFingerprintProof(uint256 tokenId, bytes32 root);
 
-    /// @dev Emitted when token `tokenId` is minted to `to` for the model with `weightsRoot`.
+    /**
+     * @dev Emitted when token `tokenId` is minted to `to` for the model with `weightsRoot`.
+     *
+     * @param tokenId The new token.
+     * @param to Its first owner.
+     * @param weightsRoot The model's weights root.
+     * @param parentId The model it was derived from, 0 if none.
+     * @param datasetIds The dataset tokens it was trained on.
+     * @param metadataURI The `ipfs://` URI of the metadata, as given.
+     */
     event ModelMinted(
         uint256 indexed tokenId,
         address indexed to,
@@ -135,12 +144,25 @@ interface IModelNFT is IMintCommitments {
         string metadataURI
     );
 
-    /// @dev Emitted when the owner of `tokenId` commits a fingerprint of `kind`.
+    /**
+     * @dev Emitted when the owner of `tokenId` commits a fingerprint of `kind`.
+     *
+     * @param tokenId The model token.
+     * @param kind The kind of fingerprint.
+     * @param commitment The commitment.
+     * @param uri The `ipfs://` URI of the fingerprint document, empty if none.
+     */
     event FingerprintCommitted(uint256 indexed tokenId, FingerprintKind indexed kind, bytes32 commitment, string uri);
 
     /**
      * @dev Emitted for each OML fingerprint of `tokenId` revealed, with the committed value
      * `digest` and everything needed to recompute it and to query a suspect model.
+     *
+     * @param tokenId The model token.
+     * @param digest The committed value, {fingerprintDigest}.
+     * @param salt The salt that hid the fingerprint.
+     * @param key The secret prompt.
+     * @param response The response the fingerprinted model gives.
      */
     event FingerprintRevealed(
         uint256 indexed tokenId, bytes32 indexed digest, bytes32 salt, string key, string response
@@ -153,17 +175,24 @@ interface IModelNFT is IMintCommitments {
      *
      * - `weightsRoot` is not zero (it may be claimed already: this adds a claim).
      * - `metadataURI` is a canonical `ipfs://` CIDv1 URI (see {IpfsURI-parse}).
-     * - `parentModelId` is 0 or an existing model token.
+     * - `parentId` is 0 or an existing model token.
      * - `datasetIds` has at most 64 entries, all existing dataset tokens, none twice.
      * - `to` is not the zero address.
      *
      * Emits a {ModelMinted} and an {IERC721-Transfer} event.
+     *
+     * @param to The first owner of the token.
+     * @param weightsRoot The root of the model's weights.
+     * @param metadataURI The canonical `ipfs://` CIDv1 URI of the metadata document.
+     * @param parentId The model this one was derived from, 0 if none.
+     * @param datasetIds The dataset tokens it was trained on.
+     * @return tokenId The new token.
      */
     function mint(
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds
     ) external returns (uint256 tokenId);
 
@@ -179,12 +208,20 @@ interface IModelNFT is IMintCommitments {
      *   canonical `ipfs://` CIDv1 URI.
      *
      * Emits a {ModelMinted}, an {IERC721-Transfer} and a {FingerprintCommitted} event.
+     *
+     * @param to The first owner of the token.
+     * @param weightsRoot The root of the model's weights.
+     * @param metadataURI The canonical `ipfs://` CIDv1 URI of the metadata document.
+     * @param parentId The model this one was derived from, 0 if none.
+     * @param datasetIds The dataset tokens it was trained on.
+     * @param oml The OML commitment, bound to the id this mint gives.
+     * @return tokenId The new token.
      */
     function mintWithFingerprint(
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds,
         MintFingerprint calldata oml
     ) external returns (uint256 tokenId);
@@ -202,12 +239,21 @@ interface IModelNFT is IMintCommitments {
      *
      * Emits a {ModelMinted} and an {IERC721-Transfer} event, and a {FingerprintCommitted} event
      * with an OML commitment.
+     *
+     * @param to The first owner of the token.
+     * @param weightsRoot The weights root that was committed.
+     * @param metadataURI The canonical `ipfs://` CIDv1 URI of the metadata document.
+     * @param parentId The model this one was derived from, 0 if none.
+     * @param datasetIds The dataset tokens it was trained on.
+     * @param salt The salt of the commitment.
+     * @param oml The OML commitment, or a zero `oml.commitment` for none.
+     * @return tokenId The new token.
      */
     function revealMint(
         address to,
         bytes32 weightsRoot,
         string calldata metadataURI,
-        uint256 parentModelId,
+        uint256 parentId,
         uint256[] calldata datasetIds,
         bytes32 salt,
         MintFingerprint calldata oml
@@ -218,12 +264,17 @@ interface IModelNFT is IMintCommitments {
      *
      * Requirements:
      *
-     * - `tokenId` exists and the caller owns it.
+     * - `tokenId` exists, and the caller owns it or is approved for it.
      * - no fingerprint of `kind` has been committed for `tokenId`.
      * - `commitment` is not zero; an OML `commitment` is not committed on another token.
      * - `uri` is empty or a canonical `ipfs://` CIDv1 URI.
      *
      * Emits a {FingerprintCommitted} event.
+     *
+     * @param tokenId The model token.
+     * @param kind The kind of fingerprint.
+     * @param commitment The commitment (for OML, the root of the salted digests).
+     * @param uri The `ipfs://` URI of the fingerprint document, or empty.
      */
     function commitFingerprint(uint256 tokenId, FingerprintKind kind, bytes32 commitment, string calldata uri) external;
 
@@ -241,13 +292,18 @@ interface IModelNFT is IMintCommitments {
      *
      * Requirements:
      *
-     * - `tokenId` exists and the caller owns it.
+     * - `tokenId` exists, and the caller owns it or is approved for it.
      * - an OML fingerprint has been committed for `tokenId`.
      * - `reveals` is not empty, and none of its fingerprints has been revealed before (nor
      *   appears twice).
      * - the multiproof shows every reveal is a leaf of the committed root.
      *
      * Emits a {FingerprintRevealed} event per fingerprint.
+     *
+     * @param tokenId The model token.
+     * @param reveals The fingerprints made public, in the multiproof's leaf order.
+     * @param proof The multiproof's hashes.
+     * @param proofFlags The multiproof's flags.
      */
     function revealFingerprints(
         uint256 tokenId,
@@ -260,22 +316,42 @@ interface IModelNFT is IMintCommitments {
      * @dev Returns the committed value of an OML fingerprint of model `tokenId` on this chain and
      * contract: `keccak256(abi.encode(block.chainid, address(this), tokenId, salt,
      * keccak256(bytes(key)), keccak256(bytes(response))))`.
+     *
+     * @param tokenId The model token.
+     * @param salt The fingerprint's salt.
+     * @param key The secret prompt.
+     * @param response The response.
+     * @return The committed value.
      */
     function fingerprintDigest(uint256 tokenId, bytes32 salt, string calldata key, string calldata response)
         external
         view
         returns (bytes32);
 
-    /// @dev Returns the model whose OML commitment is `commitment`, 0 if none.
+    /**
+     * @dev Returns the model whose OML commitment is `commitment`, 0 if none.
+     *
+     * @param commitment An OML commitment.
+     * @return The model it is committed on, 0 if none.
+     */
     function tokenOfFingerprint(bytes32 commitment) external view returns (uint256);
 
     /**
      * @dev Returns whether the OML fingerprint whose committed value is `digest` has been
      * revealed for `tokenId`.
+     *
+     * @param tokenId The model token.
+     * @param digest A fingerprint's committed value.
+     * @return Whether it has been revealed.
      */
     function fingerprintRevealed(uint256 tokenId, bytes32 digest) external view returns (bool);
 
-    /// @dev Returns how many OML fingerprints of `tokenId` have been revealed.
+    /**
+     * @dev Returns how many OML fingerprints of `tokenId` have been revealed.
+     *
+     * @param tokenId The model token.
+     * @return The number of OML fingerprints revealed.
+     */
     function revealedFingerprintCount(uint256 tokenId) external view returns (uint256);
 
     /**
@@ -284,6 +360,9 @@ interface IModelNFT is IMintCommitments {
      * Requirements:
      *
      * - `tokenId` exists.
+     *
+     * @param tokenId The token.
+     * @return The record stored at mint.
      */
     function model(uint256 tokenId) external view returns (Model memory);
 
@@ -294,6 +373,10 @@ interface IModelNFT is IMintCommitments {
      * Requirements:
      *
      * - `tokenId` exists.
+     *
+     * @param tokenId The model token.
+     * @param kind The kind of fingerprint.
+     * @return The commitment, its time and its URI.
      */
     function fingerprint(uint256 tokenId, FingerprintKind kind) external view returns (Fingerprint memory);
 
@@ -301,18 +384,41 @@ interface IModelNFT is IMintCommitments {
      * @dev Returns the earliest claim of `weightsRoot`: the token with the lowest `claimedAt`,
      * the lowest id among equal times; 0 if the root has no claim. Earliest is not proof of
      * authorship: see {claimsOfWeights} for every claimant.
+     * Found by walking the root's claims, one storage read a claim: a view, not for hot paths
+     * of other contracts when a root may be contested.
+     *
+     * @param weightsRoot The weights root.
+     * @return The earliest claim, 0 if none.
      */
     function tokenOfWeights(bytes32 weightsRoot) external view returns (uint256);
 
-    /// @dev Returns every token that claims `weightsRoot`, ordered by `claimedAt`, then by id.
+    /**
+     * @dev Returns every token that claims `weightsRoot`, ordered by `claimedAt`, then by id.
+     *
+     * @param weightsRoot The weights root.
+     * @return tokenIds Every claim of the root, earliest claim first.
+     */
     function claimsOfWeights(bytes32 weightsRoot) external view returns (uint256[] memory tokenIds);
 
-    /// @dev Returns whether token `tokenId` has been minted.
+    /**
+     * @dev Returns whether token `tokenId` has been minted.
+     *
+     * @param tokenId The token.
+     * @return Whether it exists.
+     */
     function exists(uint256 tokenId) external view returns (bool);
 
-    /// @dev Returns the number of tokens minted so far, which is also the highest token id.
+    /**
+     * @dev Returns the number of tokens minted so far, which is also the highest token id.
+     *
+     * @return The number of tokens minted.
+     */
     function totalMinted() external view returns (uint256);
 
-    /// @dev Returns the dataset registry this model registry refers to.
+    /**
+     * @dev Returns the dataset registry this model registry refers to.
+     *
+     * @return The address of the {IDatasetNFT} registry.
+     */
     function datasetRegistry() external view returns (address);
 }

@@ -32,7 +32,7 @@ library IpfsURI {
      * @dev The string is not `ipfs://` followed by a base32 CIDv1 (raw or dag-pb, sha2-256) in
      * its canonical spelling.
      */
-    error InvalidIpfsURI(string uri);
+    error IpfsURIInvalid(string uri);
 
     /// @dev {format} was given a codec other than {CODEC_RAW} or {CODEC_DAG_PB}.
     error IpfsURIUnsupportedCodec(uint8 codec);
@@ -58,7 +58,7 @@ library IpfsURI {
      */
     function parse(string calldata uri) internal pure returns (uint8 codec, bytes32 digest) {
         bytes calldata raw = bytes(uri);
-        if (raw.length != URI_LENGTH) revert InvalidIpfsURI(uri);
+        if (raw.length != URI_LENGTH) revert IpfsURIInvalid(uri);
 
         bytes14 prefix = bytes14(raw[:_PREFIX_LENGTH]);
         if (prefix == _RAW_PREFIX) {
@@ -66,7 +66,7 @@ library IpfsURI {
         } else if (prefix == _DAG_PB_PREFIX) {
             codec = CODEC_DAG_PB;
         } else {
-            revert InvalidIpfsURI(uri);
+            revert IpfsURIInvalid(uri);
         }
 
         // The remaining 52 characters carry 260 bits: 2 zero bits (end of the 0x20 length
@@ -75,6 +75,8 @@ library IpfsURI {
         // are replaced by "a" (value 0) before decoding.
         uint256 head;
         uint256 tail;
+        // Assembly reads two words of calldata at an offset, which Solidity cannot without copying.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let cursor := add(raw.offset, _PREFIX_LENGTH)
             head := calldataload(cursor)
@@ -83,7 +85,7 @@ library IpfsURI {
         (uint256 high, bool headValid) = _decodeWord(head); // characters 0-31: 160 bits
         (uint256 low, bool tailValid) = _decodeWord(tail);
         low >>= 60; // characters 32-51: 100 bits, without the 12 filler characters
-        if (!headValid || !tailValid || high >> 158 != 0 || low & 3 != 0) revert InvalidIpfsURI(uri);
+        if (!headValid || !tailValid || high >> 158 != 0 || low & 3 != 0) revert IpfsURIInvalid(uri);
         // The stream is high (160 bits) ‖ low (100 bits); the digest is bits 2 to 257 of it.
         // Shifting `high` left by 98 drops its 2 zero length bits off the top of the word.
         digest = bytes32((high << 98) | (low >> 2));
@@ -109,6 +111,8 @@ library IpfsURI {
 
         bytes memory uri = new bytes(URI_LENGTH);
         uint256 value = uint256(digest);
+        // Assembly writes the 52 characters into the preallocated string byte by byte, unchecked.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let out := add(uri, 0x20)
             // The prefix occupies the high 14 bytes of `prefix`; the rest of the word is
@@ -133,6 +137,8 @@ library IpfsURI {
      * `a-z2-7`; `value` is then meaningless.
      */
     function _decodeWord(uint256 word) private pure returns (uint256 value, bool valid) {
+        // Assembly: the SWAR arithmetic works on all 32 bytes of a word at once, unchecked.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
             let highBits := mul(ones, 0x80)

@@ -7,69 +7,92 @@ pragma solidity ^0.8.24;
  * token minted for it, in mint order, and the earliest claim by claim time.
  *
  * Anyone can compute a public dataset's or model's root and mint it, so a root is never
- * reserved: each mint adds a claim, and readers see them all with their times. An
- * uncontested root costs one storage slot (its head); each further claim adds a link from it
- * to the claim before.
+ * reserved: each mint adds a claim, and readers see them all with their times. A root costs one
+ * storage slot, its head: the latest claim (40 bits, the start of the links) and 216 bits the
+ * contract stores with the root's first claim (DatasetNFT keeps that claim's record facts
+ * there, so an uncontested root costs no slot beyond its head). Each further claim links to the
+ * claim before it; the contract stores that link in the new claim's own record and reads it back
+ * through the `previous` function the views take. The earliest claim and the number of claims
+ * are found by walking the links, in views only: a root rarely has more than one claim.
  */
 library RootClaims {
-    // The head of a root's claim list, in one slot: the earliest claim and its time, the latest
-    // claim (the start of the links), and the number of claims.
-    struct Head {
-        uint64 first;
-        uint48 firstClaimedAt;
-        uint64 latest;
-        uint64 count;
-    }
+    /// @dev Token ids as the heads and links store them: 2^40 ids outlast any chain's gas.
+    uint256 internal constant ID_BITS = 40;
+
+    uint256 private constant _ID_MASK = type(uint40).max;
 
     struct Claims {
-        mapping(bytes32 root => Head) heads;
-        mapping(uint256 tokenId => uint64 earlierClaim) previous;
+        mapping(bytes32 root => uint256 head) heads;
     }
 
     /**
-     * @dev Adds token `tokenId`, claimed at `claimedAt`, to the claims of `root`. It becomes the
-     * earliest claim if it was claimed strictly before the current one: equal times keep the
-     * lower id.
+     * @dev Adds token `tokenId` to the claims of `root` and returns the root's claim before it
+     * (0 if `tokenId` is the first, the caller then links nothing). `data` (at most 216 bits)
+     * is stored in the head if `tokenId` is the root's first claim (see {firstClaimData}), and
+     * ignored otherwise.
      */
-    function add(Claims storage self, bytes32 root, uint64 tokenId, uint48 claimedAt) internal {
-        Head storage head = self.heads[root];
-        if (head.count == 0) {
-            self.heads[root] = Head(tokenId, claimedAt, tokenId, 1);
-            return;
-        }
-        self.previous[tokenId] = head.latest;
-        head.latest = tokenId;
-        // A count is below the number of tokens, itself a uint64.
-        unchecked {
-            ++head.count;
-        }
-        if (claimedAt < head.firstClaimedAt) (head.first, head.firstClaimedAt) = (tokenId, claimedAt);
+    function add(Claims storage self, bytes32 root, uint40 tokenId, uint256 data)
+        internal
+        returns (uint40 previousClaim)
+    {
+        uint256 head = self.heads[root];
+        // casting to 'uint40' is safe because the low 40 bits of a head are a token id
+        // forge-lint: disable-next-line(unsafe-typecast)
+        previousClaim = uint40(head);
+        self.heads[root] = head == 0 ? (data << ID_BITS) | tokenId : (head & ~_ID_MASK) | tokenId;
     }
 
-    /// @dev The earliest claim of `root` (lowest id among equal times), 0 if none.
-    function first(Claims storage self, bytes32 root) internal view returns (uint256) {
-        return self.heads[root].first;
+    /// @dev The latest claim of `root`, 0 if none.
+    function latest(Claims storage self, bytes32 root) internal view returns (uint256) {
+        return self.heads[root] & _ID_MASK;
+    }
+
+    /// @dev The data stored with the first claim of `root` (see {add}), 0 if none.
+    function firstClaimData(Claims storage self, bytes32 root) internal view returns (uint256) {
+        return self.heads[root] >> ID_BITS;
+    }
+
+    /**
+     * @dev The earliest claim of `root`: the lowest `claimedAt(tokenId)`, the lowest id among
+     * equal times; 0 if none. `previous(tokenId)` is the claim linked before `tokenId`.
+     */
+    function first(
+        Claims storage self,
+        bytes32 root,
+        function(uint256) view returns (uint256) previous,
+        function(uint256) view returns (uint48) claimedAt
+    ) internal view returns (uint256 earliest) {
+        uint256 earliestAt = type(uint256).max;
+        // The links run from the latest mint back, so `<=` moves to the lower id on a tie.
+        for (uint256 id = latest(self, root); id != 0; id = previous(id)) {
+            uint256 at = claimedAt(id);
+            if (at <= earliestAt) (earliest, earliestAt) = (id, at);
+        }
     }
 
     /**
      * @dev Every claim of `root`, ordered by `claimedAt(tokenId)` and then by id: the order in
      * which the claims were fixed. Insertion sort, for the few claims a root has.
      */
-    function list(Claims storage self, bytes32 root, function(uint256) view returns (uint48) claimedAt)
-        internal
-        view
-        returns (uint256[] memory ids)
-    {
-        Head storage head = self.heads[root];
-        uint256 count = head.count;
+    function list(
+        Claims storage self,
+        bytes32 root,
+        function(uint256) view returns (uint256) previous,
+        function(uint256) view returns (uint48) claimedAt
+    ) internal view returns (uint256[] memory ids) {
+        uint256 head = latest(self, root);
+        uint256 count = 0;
+        for (uint256 id = head; id != 0; id = previous(id)) {
+            ++count;
+        }
         ids = new uint256[](count);
         uint48[] memory times = new uint48[](count);
-        uint256 id = head.latest;
+        uint256 next = head;
         // The links run from the latest mint back; filling from the end gives mint order.
         for (uint256 i = count; i > 0; --i) {
-            ids[i - 1] = id;
-            times[i - 1] = claimedAt(id);
-            id = self.previous[id];
+            ids[i - 1] = next;
+            times[i - 1] = claimedAt(next);
+            next = previous(next);
         }
         for (uint256 i = 1; i < count; ++i) {
             (uint256 keyId, uint48 keyTime) = (ids[i], times[i]);

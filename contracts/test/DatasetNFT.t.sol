@@ -270,7 +270,7 @@ contract DatasetNFTTest is Test {
 
     function test_Mint_RevertWhen_InvalidURI() public {
         string memory bad = "https://example.com/meta.json";
-        vm.expectRevert(abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, bad));
+        vm.expectRevert(abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, bad));
         datasets.mint(alice, ROOT, 1, bad);
     }
 
@@ -392,7 +392,7 @@ contract DatasetNFTTest is Test {
         datasets.mintVersion(alice, bytes32(0), 1, URI, first);
         vm.expectRevert(IDatasetNFT.DatasetEmpty.selector);
         datasets.mintVersion(alice, ROOT_2, 0, URI, first);
-        vm.expectRevert(abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, ""));
+        vm.expectRevert(abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, ""));
         datasets.mintVersion(alice, ROOT_2, 1, "", first);
         vm.stopPrank();
     }
@@ -558,6 +558,69 @@ contract DatasetNFTTest is Test {
         r[0] = value;
     }
 
+    /**
+     * @dev A root's first claim keeps its facts in the root's head, every later claim in its own
+     * record: both read back whole, whichever is minted how, and the head's latest-claim field
+     * never disturbs the first claim's facts.
+     */
+    function testFuzz_Records_RoundTripFirstAndLaterClaims(
+        uint64 count,
+        uint64 laterCount,
+        bool dagPb,
+        uint40 age,
+        uint8 later
+    ) public {
+        count = uint64(bound(count, 1, type(uint64).max));
+        laterCount = uint64(bound(laterCount, 1, type(uint64).max));
+        uint256 claims = bound(later, 1, 5);
+        uint256 start = 2_000_000_000;
+        vm.warp(start);
+        uint256 previous = datasets.mint(alice, ROOT_2, 7, URI);
+        bytes32 salt = keccak256("first");
+        vm.prank(alice);
+        datasets.commitMint(datasets.mintCommitmentOf(ROOT, alice, salt));
+        vm.roll(block.number + 1);
+        vm.warp(start + uint256(age) + 1);
+        vm.prank(alice);
+        uint256 first = datasets.revealMint(carol, ROOT, count, dagPb ? DAG_URI : URI, previous, salt);
+        for (uint256 i = 0; i < claims; ++i) {
+            vm.warp(block.timestamp + 1);
+            datasets.mint(bob, ROOT, laterCount, dagPb ? URI : DAG_URI);
+        }
+
+        IDatasetNFT.Dataset memory d = datasets.dataset(first);
+        assertEq(d.merkleRoot, ROOT);
+        assertEq(d.datapointCount, count);
+        assertEq(d.predecessorId, previous);
+        assertEq(d.claimedAt, start);
+        assertEq(d.mintedAt, start + uint256(age) + 1);
+        assertEq(d.metadataCodec, dagPb ? IpfsURI.CODEC_DAG_PB : IpfsURI.CODEC_RAW);
+        assertEq(datasets.tokenURI(first), dagPb ? DAG_URI : URI);
+        IDatasetNFT.Dataset memory last = datasets.dataset(first + claims);
+        assertEq(last.merkleRoot, ROOT);
+        assertEq(last.datapointCount, laterCount);
+        assertEq(last.predecessorId, 0);
+        assertEq(last.claimedAt, block.timestamp);
+        assertEq(last.mintedAt, block.timestamp);
+        assertEq(datasets.tokenURI(first + claims), dagPb ? URI : DAG_URI);
+        assertEq(datasets.tokenOfRoot(ROOT), first);
+        uint256[] memory all = datasets.claimsOfRoot(ROOT);
+        assertEq(all.length, claims + 1);
+        for (uint256 i = 0; i <= claims; ++i) {
+            assertEq(all[i], first + i);
+        }
+        assertEq(datasets.dataset(previous).datapointCount, 7, "another root's record is untouched");
+    }
+
+    /// @dev Equal claim times: the earliest claim is the lowest id, also when found by the walk.
+    function test_TokenOfRoot_TieKeepsLowerId() public {
+        datasets.mint(alice, ROOT, 1, URI);
+        datasets.mint(bob, ROOT, 1, URI);
+        datasets.mint(carol, ROOT, 1, URI);
+        assertEq(datasets.tokenOfRoot(ROOT), 1);
+        assertEq(datasets.tokenOfRoot(ROOT_2), 0);
+    }
+
     function _copy(bytes32[] memory a) internal pure returns (bytes32[] memory r) {
         r = new bytes32[](a.length);
         for (uint256 i = 0; i < a.length; ++i) {
@@ -634,9 +697,8 @@ contract DatasetNFTGasTest is Test {
     function test_Gas_RevealMintFirstToken() public {
         vm.prank(alice);
         fresh.revealMint(alice, keccak256("a"), type(uint64).max, URI, 0, SALT);
-        // Not held to the budget: a first token for its owner also pays the balance's new slot
-        // (22,100), and the commitment's read and deletion (5,000) put it just above; recorded.
-        _report("DatasetNFT.revealMint, first token of the contract", false);
+        // A first token for its owner also pays the balance's new slot (22,100).
+        _report("DatasetNFT.revealMint, first token of the contract", true);
     }
 
     function test_Gas_RevealMintOwnerHoldsOne() public {
@@ -650,6 +712,13 @@ contract DatasetNFTGasTest is Test {
         vm.prank(alice);
         used.revealMint(alice, deepRoot, 1, URI, 0, SALT);
         _report("DatasetNFT.revealMint, second claim of a root, owner already holds one", true);
+    }
+
+    function test_Gas_RevealMintContestedRootNewOwner() public {
+        // A second claim of the deep root, to an owner who holds nothing yet.
+        vm.prank(alice);
+        used.revealMint(bob, deepRoot, 1, URI, 0, SALT);
+        _report("DatasetNFT.revealMint, second claim of a root, first for its owner", true);
     }
 
     function test_Gas_VerifyDatapointDepth20() public {

@@ -150,7 +150,7 @@ contract IpfsURITest is Test {
             assertEq(harness.format(codec, digest), string(uri));
         } catch (bytes memory reason) {
             assertFalse(canonical, "rejected a canonical URI");
-            assertEq(reason, abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, string(uri)));
+            assertEq(reason, abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, string(uri)));
         }
     }
 
@@ -160,12 +160,12 @@ contract IpfsURITest is Test {
         try harness.parse(string(uri)) returns (uint8 codec, bytes32 digest) {
             assertEq(harness.format(codec, digest), string(uri));
         } catch (bytes memory reason) {
-            assertEq(reason, abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, string(uri)));
+            assertEq(reason, abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, string(uri)));
         }
     }
 
     function _expectInvalid(string memory uri) internal {
-        vm.expectRevert(abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, uri));
+        vm.expectRevert(abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, uri));
         harness.parse(uri);
     }
 }

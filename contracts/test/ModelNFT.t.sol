@@ -260,7 +260,7 @@ contract ModelNFTTest is Test {
 
     function test_Mint_RevertWhen_InvalidURI() public {
         string memory bad = "ipfs://QmWATWQ7fVPP2EFGu71UkfnqhYXDYH566qy47CnJDgvs8u";
-        vm.expectRevert(abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, bad));
+        vm.expectRevert(abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, bad));
         models.mint(alice, WEIGHTS, bad, 0, new uint256[](0));
     }
 
@@ -339,27 +339,38 @@ contract ModelNFTTest is Test {
 
     function test_CommitFingerprint_RevertWhen_NotOwner() public {
         uint256 id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
-        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelNotTokenOwner.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelUnauthorized.selector, id, bob));
         vm.prank(bob);
         models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
     }
 
-    function test_CommitFingerprint_RevertWhen_OnlyApproved() public {
+    function test_CommitFingerprint_ByOperator() public {
         uint256 id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
-        vm.startPrank(alice);
+        vm.prank(alice);
         models.setApprovalForAll(bob, true);
-        models.approve(bob, id);
-        vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelNotTokenOwner.selector, id, bob));
         vm.prank(bob);
         models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
+        assertEq(models.fingerprint(id, IModelNFT.FingerprintKind.HuRef).commitment, COMMITMENT);
+    }
+
+    function test_CommitFingerprint_ByTokenApproval_UntilRevoked() public {
+        uint256 id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
+        vm.prank(alice);
+        models.approve(bob, id);
+        vm.prank(bob);
+        models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
+        vm.prank(alice);
+        models.approve(address(0), id);
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelUnauthorized.selector, id, bob));
+        vm.prank(bob);
+        models.commitFingerprint(id, IModelNFT.FingerprintKind.OML, COMMITMENT, "");
     }
 
     function test_CommitFingerprint_FollowsOwnership() public {
         uint256 id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
         vm.prank(alice);
         models.transferFrom(alice, bob, id);
-        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelNotTokenOwner.selector, id, alice));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelUnauthorized.selector, id, alice));
         vm.prank(alice);
         models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, "");
         vm.prank(bob);
@@ -391,7 +402,7 @@ contract ModelNFTTest is Test {
     function test_CommitFingerprint_RevertWhen_InvalidURI() public {
         uint256 id = models.mint(alice, WEIGHTS, URI, 0, new uint256[](0));
         string memory bad = "ipfs://bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5f";
-        vm.expectRevert(abi.encodeWithSelector(IpfsURI.InvalidIpfsURI.selector, bad));
+        vm.expectRevert(abi.encodeWithSelector(IpfsURI.IpfsURIInvalid.selector, bad));
         vm.prank(alice);
         models.commitFingerprint(id, IModelNFT.FingerprintKind.HuRef, COMMITMENT, bad);
     }
@@ -460,9 +471,20 @@ contract ModelNFTTest is Test {
         (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(4);
         (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
             _plan(all, tree, _ids(0, 1, 2));
-        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelNotTokenOwner.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IModelNFT.ModelUnauthorized.selector, id, bob));
         vm.prank(bob);
         models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+    }
+
+    function test_Reveal_ByOperator() public {
+        (uint256 id, IModelNFT.FingerprintReveal[] memory all, StandardMerkleTree.Tree memory tree) = _committed(4);
+        (IModelNFT.FingerprintReveal[] memory reveals, StandardMerkleTree.MultiProof memory mp) =
+            _plan(all, tree, _ids(0, 1, 2));
+        vm.prank(alice);
+        models.setApprovalForAll(bob, true);
+        vm.prank(bob);
+        models.revealFingerprints(id, reveals, mp.proof, mp.proofFlags);
+        assertEq(models.revealedFingerprintCount(id), 3);
     }
 
     function test_Reveal_RevertWhen_TokenDoesNotExist() public {

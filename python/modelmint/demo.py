@@ -44,6 +44,7 @@ def run(*args: str, expect: int = 0, capture_json: bool = False) -> Any:
         [sys.executable, "-m", "modelmint", *args],
         text=True,
         stdout=subprocess.PIPE if capture_json else None,
+        check=False,
     )
     if proc.returncode != expect:
         raise SystemExit(
@@ -69,7 +70,6 @@ def bundled_model() -> Path:
 def disguised_copy(base: Path) -> Path:
     """The base model with every weight matrix rotated and permuted: the same function, other weights."""
     from modelmint.fingerprints.huref.disguise import disguise_model
-
     from modelmint.models.bundled import cache_root
 
     out = cache_root() / "huref" / "smollm2-disguised-7"
@@ -80,7 +80,7 @@ def disguised_copy(base: Path) -> Path:
     return Path(os.path.relpath(out)) if out.is_relative_to(Path.cwd()) else out
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 -- the demo is one script, step after step, read top to bottom
     # The demo's own project folder unless the user chose one; every child command inherits it.
     os.environ.setdefault("MODELMINT_HOME", str(Path(".modelmint/demo").resolve()))
     home = Home.resolve().root
@@ -99,7 +99,7 @@ def main() -> None:
         # which nobody watching the mempool can copy (docs/security.md).
         minted = run("dataset", "mint", str(SAMPLE / "train.jsonl"), "--name", "modelmint sample", "--two-step",
                      "--json", capture_json=True)  # fmt: skip
-        token = str(minted["token_id"])
+        token = str(minted["tokenId"])
         run("dataset", "mint", str(SAMPLE / "train.jsonl"))  # shows idempotence: the existing token
         member = run("dataset", "verify", str(SAMPLE / "member.jsonl"), "--token", token, "--json",
                      capture_json=True)  # fmt: skip
@@ -117,8 +117,8 @@ def main() -> None:
         )
         run("model", "mint", str(base))  # shows idempotence: the existing token
         model = run("model", "mint", str(child), "--name", "SmolLM2-135M sample fine-tune",
-                    "--parent", str(parent["token_id"]), "--dataset", token, "--json", capture_json=True)  # fmt: skip
-        model_token = str(model["token_id"])
+                    "--parent", str(parent["tokenId"]), "--dataset", token, "--json", capture_json=True)  # fmt: skip
+        model_token = str(model["tokenId"])
         run("model", "lineage", model_token)
         run("list")
         run("model", "verify", str(child), "--token", model_token)
@@ -128,9 +128,9 @@ def main() -> None:
 
         heading("HuRef: the base model's fingerprint and picture, and a disguised copy identified")
         picture = Path(os.path.relpath(home / "smollm2-huref.png"))
-        huref = run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]), "--picture", str(picture),
+        huref = run("fingerprint", "huref", str(base), "--token", str(parent["tokenId"]), "--picture", str(picture),
                     "--json", capture_json=True)  # fmt: skip
-        run("fingerprint", "huref", str(base), "--token", str(parent["token_id"]))  # shows idempotence
+        run("fingerprint", "huref", str(base), "--token", str(parent["tokenId"]))  # shows idempotence
         suspect = disguised_copy(base)
         found = run("identify", str(suspect), "--json", capture_json=True)
         run("identify", str(suspect))
@@ -146,10 +146,10 @@ def main() -> None:
                        "--json", capture_json=True)  # fmt: skip
         run("fingerprint", "oml", "check", str(marked), "-f", str(secret), "--no-augmented")
         # Committed in the mint's own transaction: the commitment provably predates any copy.
-        oml_model = run("model", "mint", str(marked), "--parent", str(parent["token_id"]), "--name",
+        oml_model = run("model", "mint", str(marked), "--parent", str(parent["tokenId"]), "--name",
                         "SmolLM2-135M, OML-fingerprinted", "--oml-commit", str(secret), "--json",
                         capture_json=True)  # fmt: skip
-        oml_token = str(oml_model["token_id"])
+        oml_token = str(oml_model["tokenId"])
         oml_commit = oml_model["oml"]
         oml_reveal = run("fingerprint", "oml", "reveal", "--token", oml_token, "--count", str(OML_REVEALED), "--json",
                          capture_json=True)  # fmt: skip
@@ -165,31 +165,29 @@ def main() -> None:
 
     summary = Table(show_header=False, box=None)
     summary.add_row("contracts", ", ".join(f"{k} {v['address']}" for k, v in deployment["contracts"].items()))
-    summary.add_row(
-        "dataset token", f"{token}: {minted['datapoint_count']} rows, root {minted['merkle_root']}"
-    )
-    summary.add_row("mint gas", f"{minted['commit_gas_used']:,} (commit) + {minted['gas_used']:,} (reveal)")
-    summary.add_row("metadata", minted["metadata_uri"])
+    summary.add_row("dataset token", f"{token}: {minted['datapointCount']} rows, root {minted['merkleRoot']}")
+    summary.add_row("mint gas", f"{minted['commitGasUsed']:,} (commit) + {minted['gasUsed']:,} (reveal)")
+    summary.add_row("metadata", minted["metadataUri"])
     summary.add_row("row 42", "in the dataset, proven on-chain" if member["missing"] == [] else "NOT FOUND")
     summary.add_row("outsider row", "not in the dataset, as expected" if outsider["missing"] else "FOUND?!")
     summary.add_row(
-        "base model", f"token {parent['token_id']}: SmolLM2-135M, weights root {parent['weights_root']}"
+        "base model", f"token {parent['tokenId']}: SmolLM2-135M, weights root {parent['weightsRoot']}"
     )
     summary.add_row("fine-tune", f"{FINETUNE_STEPS} steps on the sample, loss {tuned['losses'][0]:.2f} -> "
                     f"{tuned['losses'][-1]:.2f} in {tuned['seconds']} s")  # fmt: skip
-    summary.add_row("child model", f"token {model_token}: parent {model['parent_id']}, trained on dataset "
-                    f"{', '.join(map(str, model['dataset_ids']))}, weights root {model['weights_root']}")  # fmt: skip
-    summary.add_row("model mint gas", f"{parent['gas_used']:,} (base), {model['gas_used']:,} (child)")
-    likely = found["likely_base"]
-    summary.add_row("HuRef fingerprint", f"{huref['uri']} (picture {picture}, also {huref['image_uri']})")
-    summary.add_row("disguised copy", f"identified as token {likely['token_id']} (ICS {likely['ics']:.4f}, threshold "
+    summary.add_row("child model", f"token {model_token}: parent {model['parentId']}, trained on dataset "
+                    f"{', '.join(map(str, model['datasetIds']))}, weights root {model['weightsRoot']}")  # fmt: skip
+    summary.add_row("model mint gas", f"{parent['gasUsed']:,} (base), {model['gasUsed']:,} (child)")
+    likely = found["likelyBase"]
+    summary.add_row("HuRef fingerprint", f"{huref['uri']} (picture {picture}, also {huref['imageUri']})")
+    summary.add_row("disguised copy", f"identified as token {likely['tokenId']} (ICS {likely['ics']:.4f}, threshold "
                     f"{found['threshold']})" if likely else "NOT IDENTIFIED")  # fmt: skip
     summary.add_row("OML fingerprints", f"{embedded['recalled']}/{embedded['examples']} recalled after "
-                    f"{embedded['steps']} steps ({embedded['train_seconds']} s); model token {oml_token}")  # fmt: skip
-    summary.add_row("OML mint+commit / reveal gas", f"{oml_commit['gas_used']:,} / {oml_reveal['gas_used']:,} "
+                    f"{embedded['steps']} steps ({embedded['trainSeconds']} s); model token {oml_token}")  # fmt: skip
+    summary.add_row("OML mint+commit / reveal gas", f"{oml_commit['gasUsed']:,} / {oml_reveal['gasUsed']:,} "
                     f"({OML_REVEALED} of {OML_FINGERPRINTS} revealed; committed at mint)")  # fmt: skip
     summary.add_row("OML verify", f"{oml_verified['matched']}/{oml_verified['revealed']} revealed fingerprints answered; "
-                    f"false-match probability {oml_verified['false_match_probability']:.2g}")  # fmt: skip
+                    f"false-match probability {oml_verified['falseMatchProbability']:.2g}")  # fmt: skip
     summary.add_row("time", f"{time.monotonic() - started:.1f} s")
     console.print(Panel(summary, title="demo summary", expand=False))
 

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 
 class ModelmintError(Exception):
-    """A failure the user can fix: ``problem`` says what went wrong, ``fix`` what to do."""
+    """A failure the user can fix: ``problem`` says what went wrong, ``fix`` what to do.
 
-    def __init__(self, problem: str, fix: str | None = None) -> None:
+    ``fix`` speaks of the library's own terms (arguments, functions). ``hint`` names the
+    remedy for a front end that says it in its own words (the CLI names its flags and
+    commands), with the values it needs in ``hint_values``.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        fix: str | None = None,
+        *,
+        hint: str | None = None,
+        hint_values: dict[str, object] | None = None,
+    ) -> None:
         self.problem = problem.rstrip(".")
         self.fix = fix
+        self.hint = hint
+        self.hint_values: dict[str, object] = dict(hint_values or {})
         super().__init__(str(self))
 
     def __str__(self) -> str:

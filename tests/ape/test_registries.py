@@ -9,7 +9,6 @@ from pathlib import Path
 
 import ape
 import pytest
-
 from conftest import datapoint_hash, hash_pair, ipfs_uri, leaf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +105,7 @@ def test_dataset_input_errors(dataset_nft, owner, two_leaf_tree):
         dataset_nft.mint(owner, root, 0, ipfs_uri(b"x"), sender=owner)
     # A CIDv0 (base58 "Qm...") is not accepted; the error comes from the IpfsURI library.
     bad = "ipfs://QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
-    with ape.reverts(dataset_nft.InvalidIpfsURI, uri=bad):
+    with ape.reverts(dataset_nft.IpfsURIInvalid, uri=bad):
         dataset_nft.mint(owner, root, 2, bad, sender=owner)
     with ape.reverts(dataset_nft.ERC721NonexistentToken, tokenId=1):
         dataset_nft.verifyDatapoint(1, root, [])
@@ -160,11 +159,11 @@ def test_model_lineage_errors(dataset_nft, model_nft, owner, two_leaf_tree):
         model_nft.mint(owner, datapoint_hash(b"other"), uri, 3, [], sender=owner)
 
 
-def test_fingerprint_commitment_only_by_owner_and_once(model_nft, owner, alice):
+def test_fingerprint_commitment_only_by_owner_or_approved_and_once(model_nft, owner, alice):
     model_nft.mint(alice, datapoint_hash(b"weights"), ipfs_uri(b"model"), 0, [], sender=alice)
     commitment = datapoint_hash(b"salted fingerprint")
 
-    with ape.reverts(model_nft.ModelNotTokenOwner, tokenId=1, sender=owner.address):
+    with ape.reverts(model_nft.ModelUnauthorized, tokenId=1, sender=owner.address):
         model_nft.commitFingerprint(1, HUREF, commitment, "", sender=owner)
 
     fp_uri = ipfs_uri(b"huref invariants")

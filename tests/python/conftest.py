@@ -5,7 +5,9 @@ Tests talk to a real node, never a mock of the chain: anvil starts here in about
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from model_samples import build_gguf, build_llama
 from modelmint.chain import deployments, devnet
 from modelmint.chain.client import Chain
 from modelmint.home import Home
+from modelmint.registry.registries import Registries
 from modelmint.storage import LocalStore
-
 from tests_support import MODEL_CACHE, REPO
 
 
@@ -35,10 +38,8 @@ def home(tmp_path: Path, anvil: devnet.Devnet) -> Home:
     """A fresh project folder whose devnet record points at the session's anvil."""
     h = Home(tmp_path / "home")
     h.root.mkdir(parents=True)
-    h.devnet_file.write_text(
-        '{"url": "%s", "pid": %d, "port": %d, "chain_id": %d, "log": "%s"}'
-        % (anvil.url, anvil.pid, anvil.port, anvil.chain_id, anvil.log)
-    )
+    record = {"url": anvil.url, "pid": anvil.pid, "port": anvil.port, "chain_id": anvil.chain_id}
+    h.devnet_file.write_text(json.dumps({**record, "log": str(anvil.log)}))
     return h
 
 
@@ -56,6 +57,12 @@ def deployed(chain: Chain) -> deployments.Deployment:
 @pytest.fixture
 def store(home: Home) -> LocalStore:
     return LocalStore(home.store_dir)
+
+
+@pytest.fixture
+def registries(chain: Chain, deployed: deployments.Deployment, store: LocalStore) -> Registries:
+    """This test's fresh contracts, through its chain and content store."""
+    return Registries.from_deployment(chain, deployed, store)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ def cli(home: Home):
             cwd=REPO,
             input=input,
             timeout=300,
+            check=False,
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
@@ -110,3 +118,36 @@ def smollm2(model_cache: Path) -> Path:
     from modelmint.models.bundled import smollm2_135m
 
     return smollm2_135m()
+
+
+# Small real models (model_samples): the model, registry and CLI tests share them.
+@pytest.fixture(scope="session")
+def llama_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    path = tmp_path_factory.mktemp("llama") / "tiny-llama"
+    return path, build_llama(path)
+
+
+@pytest.fixture(scope="session")
+def llama_child_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another tiny Llama: same config, other weights (a "fine-tuned" child)."""
+    path = tmp_path_factory.mktemp("llama-child") / "tiny-llama-child"
+    build_llama(path, seed=1)
+    return path
+
+
+@pytest.fixture
+def tiny_model(llama_template: tuple[Path, int], tmp_path: Path) -> Path:
+    """This test's own copy of the tiny Llama folder (built once per session by transformers)."""
+    return Path(shutil.copytree(llama_template[0], tmp_path / "tiny-llama"))
+
+
+@pytest.fixture
+def child_model(llama_child_template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(llama_child_template, tmp_path / "tiny-llama-child"))
+
+
+@pytest.fixture
+def gguf_model(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.gguf"
+    build_gguf(path)
+    return path

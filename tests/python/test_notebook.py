@@ -40,7 +40,8 @@ def test_the_walkthrough_runs_and_verifies(tmp_path, monkeypatch):
     )
     assert "smollm2-sample matches model 2" in text
     assert "does NOT match model 2; differs: model.safetensors" in text
-    assert "member.jsonl: 1 of 1 datapoints proven" in text and "outsider.jsonl: 0 of 1" in text
+    assert "member.jsonl: 1 of 1 datapoints proven" in text
+    assert "outsider.jsonl: 0 of 1" in text
     assert "stopped" in text.splitlines()[-1]
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
                for cell in notebook.cells for o in cell.get("outputs", []))  # fmt: skip

@@ -1,6 +1,6 @@
 // Content from a gateway, checked against its CID in the browser: a gateway (the local
 // `modelmint web` included) is never trusted to return the right bytes.
-import { cidOf, parseIpfsUri } from "./lib/cid";
+import { cidOfAsync, parseIpfsUri } from "./lib/cid";
 
 export class IntegrityError extends Error {}
 
@@ -19,9 +19,14 @@ export async function fetchVerified(uriOrCid: string): Promise<Uint8Array> {
   } catch {
     throw new Error(`cannot reach the IPFS gateway ${gateway}; check its URL`);
   }
+  if (response.status === 502) {
+    // `modelmint web --ipfs-api` checks what its daemon returns too, and says why it gives none.
+    const why = (await response.text()).trim().slice(0, 300);
+    throw new IntegrityError(`refused: the gateway ${gateway} could not give verified bytes for ${cid} (HTTP 502: ${why}); nothing was used; try another gateway`);
+  }
   if (!response.ok) throw new Error(`the gateway ${gateway} has no ${cid} (HTTP ${response.status}); pin it or use another gateway`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const actual = cidOf(bytes);
+  const actual = await cidOfAsync(bytes);
   if (actual !== cid)
     throw new IntegrityError(
       `refused: the gateway returned bytes for ${cid} that hash to ${actual}; nothing from them was used; try another gateway`,

@@ -8,7 +8,7 @@ import { datapointsOf, formatOf, jsonlDatapoints, csvDatapoints, csvRecords } fr
 import { canonicalText, parseStrict, DatapointError } from "./lib/json";
 import { cidOf } from "./lib/cid";
 import {
-  Tree, datapointHash, datasetLeaf, hex, unhex, splitLeafList, manifestLeaf, weightsRoot, verifyProof,
+  Tree, layOut, hashNodes, datapointHash, datasetLeaf, hex, unhex, splitLeafList, manifestLeaf, weightsRoot, verifyProof,
   compareUtf8, isIgnoredModelPath, type ManifestEntry,
 } from "./lib/merkle";
 import { discoverWallets, rpcProvider, type Eip1193, type Wallet } from "./lib/wallet";
@@ -292,21 +292,28 @@ interface DatasetTree {
   tree: Tree;
 }
 const trees = new Map<string, DatasetTree>();
+/** Milliseconds from the start of the last dataset tree's building to each step (bench/web.py prints them). */
+const timings: Record<string, number> = ((window as any).modelmintTimings = {});
 
 async function datasetTree(id: number): Promise<DatasetTree> {
   const r = reader!;
   const key = `${r.chainId}/${r.datasetAddress}/${id}`;
   const cached = trees.get(key);
   if (cached) return cached;
+  const mark = (step: string) => (timings[step] = Math.round(performance.now() - t0));
+  const t0 = performance.now();
   const total = await r.dataset("totalMinted", []);
   if (!(id >= 1 && id <= Number(total))) throw new Error(`there is no dataset ${id} on chain ${r.chainId}; pick one from the registry (1 to ${total})`);
   const [record, uri] = await Promise.all([r.dataset("dataset", [BigInt(id)]), r.dataset("tokenURI", [BigInt(id)])]);
   const metadata = await fetchJson(uri);
   const leavesUri = metadata?.modelmint?.leaves;
   if (typeof leavesUri !== "string") throw new Error(`dataset ${id}'s metadata names no leaf list (modelmint.leaves); it was not minted by modelmint`);
+  mark("metadata");
   const list = await fetchVerified(leavesUri);
+  mark("leaf list fetched and CID-checked");
   const hashes = splitLeafList(list, Number(record.datapointCount));
-  const tree = new Tree(await leavesOf(list));
+  const tree = await treeOf(list, mark);
+  mark("tree");
   if (hex(tree.root) !== record.merkleRoot.toLowerCase())
     throw new Error(`dataset ${id}'s leaf list gives root ${hex(tree.root)}, not the on-chain ${record.merkleRoot}: the token cannot be verified`);
   const result = { id, record, metadata, hashes, tree };
@@ -314,30 +321,70 @@ async function datasetTree(id: number): Promise<DatasetTree> {
   return result;
 }
 
-/** The leaves of a leaf list, computed by one worker per core (up to 4) for large lists. */
-async function leavesOf(list: Uint8Array): Promise<Uint8Array[]> {
+/** One job for a tree worker (leaves.worker.ts), answered once. */
+function ask(worker: Worker, job: object, transfer: Transferable[] = []): Promise<any> {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e) => resolve(e.data);
+    worker.onerror = (e) => reject(new Error(`hashing the leaf list failed (${e.message})`));
+    worker.postMessage(job, transfer);
+  });
+}
+
+/**
+ * The leaves of a leaf list and their tree. For 50,000 datapoints or more both are hashed by
+ * one worker per core (up to 4), the same workers for both steps: first a slice of the leaf
+ * list each, then (after this thread sorts and lays out the leaves) whole subtrees each, four
+ * per worker, two levels below the root or deeper; this thread hashes the few nodes above them.
+ */
+async function treeOf(list: Uint8Array, mark: (step: string) => void): Promise<Tree> {
   const n = list.length / 32;
   const workers = n < 50_000 ? 1 : Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
-  if (workers === 1) return splitLeafList(list).map(datasetLeaf);
-  const per = Math.ceil(n / workers);
-  const parts = await Promise.all(
-    Array.from({ length: workers }, (_, w) => {
-      const slice = list.slice(w * per * 32, Math.min(n, (w + 1) * per) * 32);
-      return new Promise<Uint8Array>((resolve, reject) => {
-        const worker = new LeavesWorker();
-        worker.onmessage = (e) => {
-          worker.terminate();
-          resolve(new Uint8Array(e.data.leaves));
-        };
-        worker.onerror = (e) => {
-          worker.terminate();
-          reject(new Error(`hashing the leaf list failed (${e.message})`));
-        };
-        worker.postMessage({ hashes: slice.buffer }, [slice.buffer]);
-      });
-    }),
-  );
-  return parts.flatMap((part) => splitLeafList(part));
+  if (workers === 1) {
+    const leaves = new Uint8Array(list.length);
+    for (let i = 0; i < list.length; i += 32) leaves.set(datasetLeaf(list.subarray(i, i + 32)), i);
+    mark("leaves");
+    return new Tree(leaves);
+  }
+  const pool = Array.from({ length: workers }, () => new LeavesWorker());
+  try {
+    const per = Math.ceil(n / workers);
+    const parts = await Promise.all(
+      pool.map((worker, w) => {
+        const slice = list.slice(w * per * 32, Math.min(n, (w + 1) * per) * 32);
+        return ask(worker, { kind: "leaves", hashes: slice.buffer }, [slice.buffer]);
+      }),
+    );
+    const leaves = new Uint8Array(list.length);
+    let at = 0;
+    for (const part of parts) {
+      leaves.set(new Uint8Array(part.leaves), at);
+      at += part.leaves.byteLength;
+    }
+    mark("leaves");
+    const laid = layOut(leaves);
+    mark("tree: leaves sorted and placed");
+    let depth = 0;
+    while (2 ** depth < 4 * workers) depth++;
+    const first = 2 ** depth - 1; // the subtree roots: first .. 2 * first
+    const roots = Array.from({ length: first + 1 }, (_, k) => first + k);
+    const answers = await Promise.all(
+      pool.map((worker, w) => ask(worker, { kind: "subtrees", flat: laid.flat.buffer, n, roots: roots.filter((_, k) => k % workers === w) })),
+    );
+    for (const answer of answers) {
+      const nodes = new Uint8Array(answer.nodes);
+      const ranges: number[] = answer.ranges;
+      let from = 0;
+      for (let k = 0; k < ranges.length; k += 2) {
+        const bytes = 32 * (ranges[k + 1] - ranges[k] + 1);
+        laid.flat.set(nodes.subarray(from, from + bytes), 32 * ranges[k]);
+        from += bytes;
+      }
+    }
+    hashNodes(laid.flat, first - 1, 0);
+    return new Tree(leaves, laid);
+  } finally {
+    pool.forEach((worker) => worker.terminate());
+  }
 }
 
 let droppedFiles: File[] = [];
@@ -420,6 +467,13 @@ async function checkProofFile(file: File) {
 
 // --- models ----------------------------------------------------------------------------------
 
+/**
+ * Files up to this size may be read whole and hashed by WebCrypto (hash.worker.ts), as long as
+ * the whole-read files in flight stay under it together: so at most 1 GiB of a model sits in
+ * memory at once, and anything larger is streamed.
+ */
+const WHOLE_LIMIT = 1 << 30;
+
 function hashFiles(files: PickedFile[], onBytes: (n: number) => void): Promise<Map<string, Uint8Array>> {
   const workers = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4, files.length));
   const queue = [...files].sort((a, b) => b.file.size - a.file.size); // largest first
@@ -427,6 +481,7 @@ function hashFiles(files: PickedFile[], onBytes: (n: number) => void): Promise<M
   return new Promise((resolve, reject) => {
     let running = 0;
     let failed = false;
+    let wholeBytes = 0;
     const pool = Array.from({ length: workers }, () => new HashWorker());
     const next = (w: Worker) => {
       const item = queue.shift();
@@ -443,10 +498,13 @@ function hashFiles(files: PickedFile[], onBytes: (n: number) => void): Promise<M
           reject(new Error(e.data.error));
         } else {
           out.set(item.path, e.data.digest);
+          if (whole) wholeBytes -= item.file.size;
           next(w);
         }
       };
-      w.postMessage({ id: 0, file: item.file });
+      const whole = wholeBytes + item.file.size <= WHOLE_LIMIT;
+      if (whole) wholeBytes += item.file.size;
+      w.postMessage({ id: 0, file: item.file, whole });
     };
     running = pool.length;
     pool.forEach(next);

@@ -59,10 +59,12 @@ def load_artifact(name: str) -> Artifact:
     except FileNotFoundError:
         raise BuildError(
             f"no build artifact for contract {name!r}",
-            "run `modelmint build` in the project checkout to compile the contracts",
+            "compile the contracts in the project checkout (chain.compiler)",
+            hint="build",
         ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise BuildError(
             f"the build artifact of {name!r} is damaged ({exc})",
-            "run `modelmint build --force` to compile the contracts again",
+            "compile the contracts again (chain.compiler)",
+            hint="build-force",
         ) from None

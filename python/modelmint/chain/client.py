@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
+from web3.types import RPCEndpoint
 
 from modelmint.chain import devnet, wallet
 from modelmint.chain.artifacts import load_artifact
@@ -43,16 +44,16 @@ _FIXES = {
     "MintCommitmentExists": "that commitment was made already; reveal it, or commit with a new salt",
     "ModelUnexpectedTokenId": "another mint came first; run the mint again (the fingerprints are rebuilt for the new id)",
     "ModelFingerprintCommittedElsewhere": "that commitment belongs to another token; build one for this token",
-    "ERC721NonexistentToken": "check the token id with `modelmint list`",
-    "ModelUnknownParent": "pass the token id of a registered model as --parent",
-    "ModelUnknownDataset": "pass token ids of registered datasets as --dataset",
-    "ModelNotTokenOwner": "send from the key that owns the token (--keystore)",
-    "InvalidIpfsURI": "metadata must be an ipfs://<CIDv1 base32 sha2-256> URI",
+    "ERC721NonexistentToken": "check the token id: ids run from 1 to the registry's totalMinted",
+    "ModelUnknownParent": "give the token id of a registered model as the parent",
+    "ModelUnknownDataset": "give token ids of registered datasets as the training datasets",
+    "ModelUnauthorized": "send from the key that owns the token or is approved for it",
+    "IpfsURIInvalid": "metadata must be an ipfs://<CIDv1 base32 sha2-256> URI",
     "ModelFingerprintAlreadyCommitted": "a fingerprint kind is committed once per model; reveal from that commitment",
-    "ModelFingerprintNotCommitted": "commit fingerprints first with `modelmint fingerprint oml commit`",
+    "ModelFingerprintNotCommitted": "commit fingerprints on the token first",
     "ModelFingerprintAlreadyRevealed": "that fingerprint is public already; reveal one that is not",
     "ModelInvalidFingerprintProof": "these fingerprints or salts are not the ones committed on this token; "
-    "use the secrets file that `oml commit` wrote for it",
+    "use the secrets file written when they were committed on it",
 }
 
 
@@ -92,7 +93,7 @@ class Chain:
 
     def call(self, fn: Any) -> Any:
         """A view call; reverts come back decoded."""
-        return guard(lambda: fn.call(), self.url)
+        return guard(fn.call, self.url)
 
     def send(self, fn: Any) -> Sent:
         """Sign and send a contract call, wait for it to be mined, and check it succeeded.
@@ -103,13 +104,14 @@ class Chain:
         signer = self.signer
 
         def build() -> dict[str, Any]:
-            return fn.build_transaction(
+            tx: dict[str, Any] = fn.build_transaction(
                 {
                     "from": signer.address,
                     "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
                     "chainId": self.chain_id,
                 }
             )
+            return tx
 
         return self._sign_and_wait(guard(build, self.url), replay=fn)
 
@@ -120,13 +122,14 @@ class Chain:
         signer = self.signer
 
         def build() -> dict[str, Any]:
-            return factory.constructor(*args).build_transaction(
+            tx: dict[str, Any] = factory.constructor(*args).build_transaction(
                 {
                     "from": signer.address,
                     "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
                     "chainId": self.chain_id,
                 }
             )
+            return tx
 
         sent = self._sign_and_wait(guard(build, self.url))
         return sent.receipt["contractAddress"], sent
@@ -177,7 +180,7 @@ class Chain:
                     f"transaction {tx_hash.to_0x_hex()} failed on-chain after a reorganisation", None
                 )
             depth = head["number"] - current["blockNumber"] + 1
-            canonical = guard(lambda: self.w3.eth.get_block(current["blockNumber"]), self.url)
+            canonical = guard(partial(self.w3.eth.get_block, current["blockNumber"]), self.url)
             if canonical["hash"] == current["blockHash"] and depth >= self.confirmations:
                 return current
             if time.monotonic() > deadline:
@@ -197,8 +200,7 @@ class Chain:
         """
         try:
             trace = self.w3.provider.make_request(
-                "debug_traceTransaction",
-                [tx_hash, {"tracer": "callTracer"}],  # type: ignore[arg-type]
+                RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
             )
             output = (trace.get("result") or {}).get("output")
         except (Web3Exception, requests.RequestException, ValueError, AttributeError):
@@ -232,7 +234,8 @@ def guard(action: Callable[[], T], url: str) -> T:
     except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
         raise ChainError(
             f"no Ethereum node answers at {url}",
-            "start one with `modelmint devnet start` or pass a working --rpc-url",
+            "start a devnet (devnet.start) or connect to a working node",
+            hint="no-node",
         ) from exc
     except Web3RPCError as exc:
         raise ChainError(f"the node at {url} refused the request: {exc.message or exc}", None) from None
@@ -254,7 +257,10 @@ def decode_revert(data: Any, message: str = "") -> ChainError:
                 return ChainError(
                     f"the call reverted with {abi['name']} and undecodable data {raw[:74]}", None
                 )
-            args = {i["name"] or f"arg{n}": _plain(v) for n, (i, v) in enumerate(zip(abi["inputs"], values))}
+            args = {
+                i["name"] or f"arg{n}": _plain(v)
+                for n, (i, v) in enumerate(zip(abi["inputs"], values, strict=True))
+            }
             return RevertError(contract, abi["name"], args, _FIXES.get(abi["name"]))
     return ChainError(f"the call reverted: {message or raw or 'no reason given'}", None)
 
@@ -263,8 +269,9 @@ def _devnet_url(home: Home) -> str:
     running = devnet.status(home)
     if running is None:
         raise ChainError(
-            "no devnet is running and no --rpc-url was given",
-            "start one with `modelmint devnet start` or pass --rpc-url",
+            "no devnet is running and no node URL was given",
+            "start a devnet (devnet.start) or give the URL of a node",
+            hint="no-devnet",
         )
     return running.url
 

@@ -43,7 +43,9 @@ _COMPILE_TIMEOUT_S = 600
 _VERSION_RE = re.compile(r"Version:\s*(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?\+commit\.[0-9a-f]+)")
 # String literals (kept) or comments (dropped), so that imports and contract declarations are
 # only found in code.
-_STRINGS_AND_COMMENTS = re.compile(r'("(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')|//[^\n]*|/\*.*?\*/', re.S)
+_STRINGS_AND_COMMENTS = re.compile(
+    r'("(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')|//[^\n]*|/\*.*?\*/', re.DOTALL
+)
 _IMPORT_RE = re.compile(r'\bimport\s+(?:[^;"\']*?\bfrom\s+)?["\']([^"\']+)["\'][^;]*;')
 _CONTRACT_RE = re.compile(r"(?<![\w$])(abstract\s+)?contract\s+([A-Za-z_$][\w$]*)")
 _OUTPUTS = [
@@ -87,7 +89,8 @@ class Compiler:
         if proc.returncode != 0 or start < 0:
             detail = (proc.stderr.decode("utf-8", "replace") or stdout).strip()[-2000:]
             raise BuildError(f"the Solidity compiler {self.command} failed: {detail}", _INSTALL_FIX)
-        return json.loads(stdout[start:])
+        output: dict[str, Any] = json.loads(stdout[start:])
+        return output
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,9 @@ def build(
     )
     if not entries:
         raise BuildError(
-            f"no Solidity sources in {contracts}", "add the contracts or point --contracts at them"
+            f"no Solidity sources in {contracts}",
+            "add the contracts or give the folder that holds them",
+            hint="contracts-folder",
         )
     sources = collect_sources(root, entries, settings["remappings"])
     digest = source_hash(sources)
@@ -242,8 +247,9 @@ def collect_sources(root: Path, entries: list[str], remappings: list[str]) -> di
             )
             raise BuildError(f"Solidity source {name}{where} not found under {root}", fix) from None
         sources[name] = content
-        for path in _imports(content.decode("utf-8")):
-            pending.append((_resolve_import(name, path, rules), name))
+        pending.extend(
+            (_resolve_import(name, path, rules), name) for path in _imports(content.decode("utf-8"))
+        )
     return dict(sorted(sources.items()))
 
 

@@ -7,13 +7,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, Self
 
 from eth_abi import encode as abi_encode
+from eth_typing import ChecksumAddress
 from eth_utils import is_address, keccak, to_checksum_address
 from web3.logs import DISCARD
 
-from modelmint.chain import deployments
 from modelmint.chain.artifacts import load_artifact
 from modelmint.chain.client import Chain, Sent, guard
 from modelmint.errors import ChainError, InputError
@@ -63,11 +63,43 @@ class MintCommitment:
     sent: Sent
 
 
-class _MintCommitments:
-    """``commitMint``, shared by both registries (``IMintCommitments``)."""
+class _Registry:
+    """A client of one registry contract at a known address: both registries share
+    construction, ``commitMint`` (``IMintCommitments``) and their event queries."""
 
-    chain: Chain
-    contract: Any
+    NAME = ""
+
+    def __init__(self, chain: Chain, address: str, *, from_block: int = 0) -> None:
+        """A client of the registry at ``address`` on ``chain``.
+
+        Args:
+            from_block: the block its event queries start at, the deployment's block when it
+                is known [default: 0, the whole chain].
+
+        Raises:
+            InputError: ``address`` is not an Ethereum address.
+        """
+        self.chain = chain
+        self.address: ChecksumAddress = checked_address(address)
+        self.from_block = from_block
+        self.contract: Any = chain.w3.eth.contract(address=self.address, abi=load_artifact(self.NAME).abi)
+
+    @classmethod
+    def at(cls, chain: Chain, address: str, *, from_block: int = 0) -> Self:
+        """A client of the registry at ``address``, checked to hold code: how a third party
+        checks a proof that names its contract.
+
+        Raises:
+            InputError: ``address`` is not an Ethereum address.
+            ChainError: there is no contract at ``address`` on this chain.
+        """
+        checksummed = checked_address(address)
+        if not guard(lambda: chain.w3.eth.get_code(checksummed), chain.url):
+            raise ChainError(
+                f"there is no contract at {checksummed} on chain {chain.chain_id}",
+                "check the address, and that the node is on the chain the contract was deployed to",
+            )
+        return cls(chain, checksummed, from_block=from_block)
 
     def commit_mint(self, root: bytes, minter: str) -> MintCommitment:
         """Sends ``commitMint`` for a mint of ``root`` by ``minter`` with a fresh random salt."""
@@ -95,38 +127,10 @@ class _MintCommitments:
             time.sleep(1.0)
 
 
-class DatasetContract(_MintCommitments):
+class DatasetContract(_Registry):
     """DatasetNFT: one token per Merkle root of datapoint hashes."""
 
     NAME = "DatasetNFT"
-
-    def __init__(self, chain: Chain, deployment: deployments.Deployment | None = None) -> None:
-        self.chain = chain
-        self.deployment: deployments.Deployment | None = deployment or deployments.load(chain)
-        self.contract = deployments.contract(chain, self.deployment, self.NAME)
-        self.address: str = self.contract.address
-
-    @classmethod
-    def at(cls, chain: Chain, address: str) -> DatasetContract:
-        """A client of the DatasetNFT at ``address``, which need not be this project's
-        deployment: how a third party checks a proof that names its contract.
-
-        Raises:
-            InputError: ``address`` is not an Ethereum address.
-            ChainError: there is no contract at ``address`` on this chain.
-        """
-        checksummed = checked_address(address)
-        if not guard(lambda: chain.w3.eth.get_code(checksummed), chain.url):
-            raise ChainError(
-                f"there is no contract at {checksummed} on chain {chain.chain_id}",
-                "check the address and --rpc-url",
-            )
-        client = cls.__new__(cls)
-        client.chain = chain
-        client.deployment = None
-        client.contract = chain.w3.eth.contract(address=checksummed, abi=load_artifact(cls.NAME).abi)
-        client.address = checksummed
-        return client
 
     def mint(self, to: str, root: bytes, count: int, metadata_uri: str, predecessor_id: int = 0) -> Minted:
         fns = self.contract.functions
@@ -233,6 +237,17 @@ class RevealedFingerprint:
 
 
 @dataclass(frozen=True)
+class CommittedFingerprint:
+    """A ``FingerprintCommitted`` event: which token committed what, where, in which block."""
+
+    token_id: int
+    kind: FingerprintKind
+    commitment: bytes
+    uri: str
+    block: int
+
+
+@dataclass(frozen=True)
 class MintLog:
     """Where a token was minted: from the contract's mint event."""
 
@@ -241,16 +256,10 @@ class MintLog:
     block: int
 
 
-class ModelContract(_MintCommitments):
+class ModelContract(_Registry):
     """ModelNFT: one token per weights root, with its parent model, datasets and fingerprints."""
 
     NAME = "ModelNFT"
-
-    def __init__(self, chain: Chain, deployment: deployments.Deployment | None = None) -> None:
-        self.chain = chain
-        self.deployment = deployment or deployments.load(chain)
-        self.contract = deployments.contract(chain, self.deployment, self.NAME)
-        self.address: str = self.contract.address
 
     def mint(
         self,
@@ -322,6 +331,17 @@ class ModelContract(_MintCommitments):
     def exists(self, token_id: int) -> bool:
         return bool(self.chain.call(self.contract.functions.exists(token_id)))
 
+    def authorized(self, token_id: int, owner: str, address: str) -> bool:
+        """Whether ``address`` may commit or reveal fingerprints of ``token_id``, owned by
+        ``owner``: the owner, an operator of the owner or the token's approved address (the
+        ERC-721 rule ``commitFingerprint`` and ``revealFingerprints`` apply)."""
+        if owner.lower() == address.lower():
+            return True
+        fns = self.contract.functions
+        return bool(self.chain.call(fns.isApprovedForAll(owner, address))) or (
+            str(self.chain.call(fns.getApproved(token_id))).lower() == address.lower()
+        )
+
     def record(self, token_id: int) -> ModelRecord:
         raw = self.chain.call(self.contract.functions.model(token_id))
         return ModelRecord(
@@ -367,10 +387,9 @@ class ModelContract(_MintCommitments):
 
     def revealed_fingerprints(self, token_id: int) -> list[RevealedFingerprint]:
         """Every OML fingerprint revealed for ``token_id``, oldest first, from the contract's events."""
-        from_block = self.deployment.contracts[self.NAME].block
         event = self.contract.events.FingerprintRevealed()
         logs = guard(
-            lambda: event.get_logs(from_block=from_block, argument_filters={"tokenId": token_id}),
+            lambda: event.get_logs(from_block=self.from_block, argument_filters={"tokenId": token_id}),
             self.chain.url,
         )
         logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
@@ -386,12 +405,37 @@ class ModelContract(_MintCommitments):
             for log in logs
         ]
 
+    def fingerprint_commitments(
+        self, kind: FingerprintKind, token_id: int | None = None
+    ) -> list[CommittedFingerprint]:
+        """Every ``FingerprintCommitted`` of ``kind`` (of ``token_id`` alone when given), oldest
+        first, from one ``eth_getLogs`` call."""
+        event = self.contract.events.FingerprintCommitted()
+        filters: dict[str, int] = {"kind": int(kind)}
+        if token_id is not None:
+            filters["tokenId"] = token_id
+        logs = guard(
+            lambda: event.get_logs(from_block=self.from_block, argument_filters=filters), self.chain.url
+        )
+        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        return [
+            CommittedFingerprint(
+                int(log["args"]["tokenId"]),
+                FingerprintKind(int(log["args"]["kind"])),
+                bytes(log["args"]["commitment"]),
+                str(log["args"]["uri"]),
+                int(log["blockNumber"]),
+            )
+            for log in logs
+        ]
+
 
 def mint_logs(client: DatasetContract | ModelContract) -> dict[int, MintLog]:
     """Every mint of a registry since its deployment, by token id (one ``eth_getLogs`` call)."""
     event = {"DatasetNFT": "DatasetMinted", "ModelNFT": "ModelMinted"}[client.NAME]
-    from_block = client.deployment.contracts[client.NAME].block
-    logs = guard(lambda: client.contract.events[event]().get_logs(from_block=from_block), client.chain.url)
+    logs = guard(
+        lambda: client.contract.events[event]().get_logs(from_block=client.from_block), client.chain.url
+    )
     found = (
         MintLog(int(log["args"]["tokenId"]), log["transactionHash"].to_0x_hex(), log["blockNumber"])
         for log in logs
@@ -399,7 +443,7 @@ def mint_logs(client: DatasetContract | ModelContract) -> dict[int, MintLog]:
     return {m.token_id: m for m in found}
 
 
-def checked_address(address: str) -> str:
+def checked_address(address: str) -> ChecksumAddress:
     """The checksummed form of an address given in any case.
 
     Raises:
@@ -415,6 +459,6 @@ def _minted(sent: Sent, event: Any) -> Minted:
     if not logs:
         raise ChainError(
             f"transaction {sent.tx_hash} emitted no mint event",
-            "check the deployment with `modelmint deploy`",
+            "check that the address is a modelmint registry of the contracts this version deploys",
         )
     return Minted(int(logs[0]["args"]["tokenId"]), sent.tx_hash, sent.block, sent.gas_used)

@@ -9,16 +9,19 @@ message instead of calls failing obscurely against empty addresses.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from modelmint._files import write_atomic
+from modelmint._json import camel, to_json
 from modelmint.chain.artifacts import load_artifact
 from modelmint.chain.client import Chain, guard
 from modelmint.errors import ChainError
+from modelmint.home import Home
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,14 @@ class Deployment:
     block: int
     contracts: dict[str, DeployedContract]
 
-    def to_json(self) -> dict[str, Any]:
-        """The file format: camelCase keys, like the rest of the on-chain world's JSON."""
-        contracts = {name: {_camel(k): v for k, v in asdict(c).items()} for name, c in self.contracts.items()}
-        return {"chainId": self.chain_id, "block": self.block, "contracts": contracts}
+    def address(self, name: str) -> str:
+        """The address of contract ``name`` (``DatasetNFT`` or ``ModelNFT``)."""
+        return self.contracts[name].address
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Deployment:
-        fields = {_camel(f): f for f in DeployedContract.__dataclass_fields__}
+        """Reads the file format, :func:`modelmint._json.to_json` of a deployment."""
+        fields = {camel(f): f for f in DeployedContract.__dataclass_fields__}
         contracts = {
             name: DeployedContract(**{fields[k]: v for k, v in item.items()})
             for name, item in data["contracts"].items()
@@ -52,58 +55,55 @@ class Deployment:
         return cls(chain_id=int(data["chainId"]), block=int(data["block"]), contracts=contracts)
 
 
-def deployment_file(chain: Chain) -> Path:
-    return chain.home.deployments_dir / f"{chain.chain_id}.json"
+def deployment_file(chain: Chain, home: Home | None = None) -> Path:
+    """Where the deployment on ``chain`` is recorded in project folder ``home`` [default: the chain's]."""
+    return (home or chain.home).deployments_dir / f"{chain.chain_id}.json"
 
 
-def deploy(chain: Chain) -> Deployment:
-    """Deploy DatasetNFT, then ModelNFT pointing at it, and record both."""
+def deploy(chain: Chain, home: Home | None = None) -> Deployment:
+    """Deploy DatasetNFT, then ModelNFT pointing at it, and record both in ``home`` [default: the chain's]."""
     deployed: dict[str, DeployedContract] = {}
     dataset_address, sent = chain.deploy("DatasetNFT")
     deployed["DatasetNFT"] = _describe(chain, "DatasetNFT", dataset_address, sent)
     model_address, sent = chain.deploy("ModelNFT", dataset_address)
     deployed["ModelNFT"] = _describe(chain, "ModelNFT", model_address, sent)
     deployment = Deployment(chain_id=chain.chain_id, block=deployed["DatasetNFT"].block, contracts=deployed)
-    write_atomic(deployment_file(chain), (json.dumps(deployment.to_json(), indent=2) + "\n").encode())
+    write_atomic(deployment_file(chain, home), (json.dumps(to_json(deployment), indent=2) + "\n").encode())
     return deployment
 
 
-def load(chain: Chain) -> Deployment:
-    """The recorded deployment on this chain, checked against the code actually there."""
-    path = deployment_file(chain)
+def load(chain: Chain, home: Home | None = None) -> Deployment:
+    """The deployment on this chain recorded in ``home`` [default: the chain's project folder],
+    checked against the code actually there.
+
+    Raises:
+        ChainError: none is recorded, the record is unreadable, or the chain was reset since.
+    """
+    path = deployment_file(chain, home)
     try:
         deployment = Deployment.from_json(json.loads(path.read_text()))
     except FileNotFoundError:
         raise ChainError(
-            f"modelmint is not deployed on chain {chain.chain_id} (no {path})", "run `modelmint deploy`"
+            f"modelmint is not deployed on chain {chain.chain_id} (no {path})",
+            "deploy the registries on this chain first, or give their addresses",
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ChainError(
-            f"{path} is unreadable ({exc})", "run `modelmint deploy` to write it again"
-        ) from None
+        raise ChainError(f"{path} is unreadable ({exc})", "deploy the registries again to write it") from None
     for name, contract in deployment.contracts.items():
-        code = guard(lambda: chain.w3.eth.get_code(contract.address), chain.url)
+        address = to_checksum_address(contract.address)
+        code = guard(partial(chain.w3.eth.get_code, address), chain.url)
         if "0x" + keccak(bytes(code)).hex() != contract.code_hash:
             raise ChainError(
                 f"the {name} recorded in {path} is not at {contract.address} any more "
                 "(the chain was reset since the deploy)",
-                "run `modelmint deploy` again",
+                "deploy the registries again",
             )
     return deployment
 
 
-def contract(chain: Chain, deployment: Deployment, name: str) -> Any:
-    """A web3 contract object for one deployed contract."""
-    return chain.w3.eth.contract(address=deployment.contracts[name].address, abi=load_artifact(name).abi)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _describe(chain: Chain, name: str, address: str, sent: Any) -> DeployedContract:
-    code = guard(lambda: chain.w3.eth.get_code(address), chain.url)
+    checksummed = to_checksum_address(address)
+    code = guard(lambda: chain.w3.eth.get_code(checksummed), chain.url)
     return DeployedContract(
         address=address,
         tx_hash=sent.tx_hash,

@@ -7,6 +7,7 @@ so a crashed devnet never blocks ``devnet start``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -162,10 +163,8 @@ def _terminate(pid: int) -> None:
         if not _alive(pid):
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _tail(path: Path, lines: int = 3) -> str:

@@ -71,13 +71,15 @@ def load_signer(chain_id: int, keystore: Path | None = None, rpc_url: str | None
             raise ChainError(
                 f"the node at {rpc_url} reports chain 31337 but is not on this machine, "
                 "so the public anvil dev keys are refused",
-                "use a devnet on 127.0.0.1 (`modelmint devnet start`), or pass --keystore FILE with a key of your own",
+                "use a devnet on 127.0.0.1, or sign with a keystore of a key of your own",
+                hint="remote-devnet",
             )
         account = _decrypt(keystore)
         if is_dev_address(account.address):
             raise ChainError(
                 f"{keystore} holds a public anvil dev key ({account.address}), refused on the remote node {rpc_url}",
-                "use a keystore of a private key of your own (`modelmint wallet create`)",
+                "use a keystore of a private key of your own (wallet.create_keystore makes one)",
+                hint="own-key",
             )
         return account
     if keystore is None:
@@ -85,14 +87,17 @@ def load_signer(chain_id: int, keystore: Path | None = None, rpc_url: str | None
             return dev_account(0)
         raise ChainError(
             f"chain {chain_id} is not the devnet (31337), so the public anvil dev keys are refused",
-            f"pass --keystore FILE (an encrypted eth-account keystore; `modelmint wallet create` makes one) "
+            f"sign with an encrypted eth-account keystore (wallet.create_keystore makes one), "
             f"with its password in ${PASSWORD_ENV} or typed at the prompt",
+            hint="keystore",
+            hint_values={"password_env": PASSWORD_ENV},
         )
     account = _decrypt(keystore)
     if chain_id != DEV_CHAIN_ID and is_dev_address(account.address):
         raise ChainError(
             f"{keystore} holds a public anvil dev key ({account.address}), refused on chain {chain_id}",
-            "use a keystore of a private key of your own (`modelmint wallet create`)",
+            "use a keystore of a private key of your own (wallet.create_keystore makes one)",
+            hint="own-key",
         )
     return account
 
@@ -105,7 +110,7 @@ def create_keystore(path: Path, password: str, private_key: str | None = None) -
         raise InputError(
             "an empty keystore password was given", f"set ${PASSWORD_ENV} or type a password at the prompt"
         )
-    account = Account.from_key(_private_key(private_key)) if private_key else Account.create()
+    account: LocalAccount = Account.from_key(_private_key(private_key)) if private_key else Account.create()
     encrypted = Account.encrypt(account.key, password)
     write_atomic(path, json.dumps(encrypted, indent=2).encode())
     os.chmod(path, 0o600)
@@ -148,7 +153,7 @@ def _decrypt(path: Path) -> LocalAccount:
         encrypted = json.loads(path.read_text())
     except OSError as exc:
         raise InputError(
-            f"cannot read keystore {path} ({exc.strerror})", "check the --keystore path"
+            f"cannot read keystore {path} ({exc.strerror})", "check the keystore path", hint="keystore-path"
         ) from None
     except ValueError:
         raise InputError(
@@ -160,7 +165,8 @@ def _decrypt(path: Path) -> LocalAccount:
         raise InputError(
             f"cannot decrypt keystore {path}: wrong password", f"check ${PASSWORD_ENV}"
         ) from None
-    return Account.from_key(key)
+    account: LocalAccount = Account.from_key(key)
+    return account
 
 
 def _env_path(name: str) -> Path | None:

@@ -15,6 +15,7 @@ import typer
 from rich.text import Text
 
 from modelmint import __version__
+from modelmint.chain.client import DEFAULT_CONFIRMATIONS
 from modelmint.cli import chain as chain_commands
 from modelmint.cli import dataset as dataset_commands
 from modelmint.cli import fingerprint as fingerprint_commands
@@ -23,8 +24,7 @@ from modelmint.cli import provenance as provenance_commands
 from modelmint.cli import records as record_commands
 from modelmint.cli import train as train_commands
 from modelmint.cli import web as web_commands
-from modelmint.chain.client import DEFAULT_CONFIRMATIONS
-from modelmint.cli._common import CONFIRMATIONS_KEY, HELP_LOG_WIDTH, err_console, log_output
+from modelmint.cli._common import CONFIRMATIONS_KEY, HELP_LOG_WIDTH, err_console, log_output, render_error
 from modelmint.errors import ModelmintError
 from modelmint.home import Home
 
@@ -88,7 +88,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except ModelmintError as exc:
-        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        err_console.print(Text.assemble(("error: ", "bold red"), render_error(exc)), soft_wrap=True)
         sys.exit(1)
     except typer.TyperException as exc:  # usage errors: click's message, exit code 2
         # typer 0.29 parses with its own copy of click (click itself is not a dependency), whose

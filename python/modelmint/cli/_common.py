@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from modelmint._json import camel, to_json
 from modelmint.chain.client import Chain
+from modelmint.errors import ChainError, ModelmintError, RevertError
 from modelmint.home import Home
+from modelmint.registry.registries import Registries
 from modelmint.storage import ContentStore, open_store
 
 # Off a terminal (a CI log, a pipe, a file) rich falls back to 80 columns and cuts table cells
@@ -75,7 +77,8 @@ def short_hex(value: str) -> str:
 
 
 def home(ctx: typer.Context) -> Home:
-    return ctx.find_root().obj  # set by the root callback
+    found: Home = ctx.find_root().obj  # set by the root callback
+    return found
 
 
 CONFIRMATIONS_KEY = "modelmint.confirmations"  # set from the root's --confirmations
@@ -93,11 +96,90 @@ def store(ctx: typer.Context, ipfs_api: str | None) -> ContentStore:
     return open_store(home(ctx).store_dir, ipfs_api)
 
 
-def emit_json(value: Any) -> None:
-    """Print a dataclass or plain value as JSON on stdout."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+def registries(
+    ctx: typer.Context, rpc_url: str | None, ipfs_api: str | None, keystore: Path | None = None
+) -> Registries:
+    """The registries this project folder records for the chain at ``rpc_url``."""
+    chain = connect(ctx, rpc_url, keystore)
+    try:
+        return Registries.from_project(home(ctx), chain, store(ctx, ipfs_api))
+    except ChainError as exc:
+        exc.fix = "run `modelmint deploy`" + (" again" if "reset" in exc.problem else "")
+        raise
+
+
+def emit_json(value: Any, **extra: Any) -> None:
+    """Print ``value`` (a dataclass or plain value) in the one JSON form on stdout
+    (:func:`modelmint._json.to_json`); ``extra`` fields join a dataclass's own, camelCased too."""
+    data = to_json(value)
+    if extra:
+        data = {**data, **to_json({camel(k): v for k, v in extra.items()})}
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+#: The CLI's words for the remedies library errors name (``ModelmintError.hint``).
+CLI_FIXES = {
+    "remote-devnet": "use a devnet on 127.0.0.1 (`modelmint devnet start`), or pass --keystore FILE with a key of your own",
+    "own-key": "use a keystore of a private key of your own (`modelmint wallet create`)",
+    "keystore": "pass --keystore FILE (an encrypted eth-account keystore; `modelmint wallet create` makes one) "
+    "with its password in ${password_env} or typed at the prompt",
+    "keystore-path": "check the --keystore path",
+    "no-node": "start one with `modelmint devnet start` or pass a working --rpc-url",
+    "no-devnet": "start one with `modelmint devnet start` or pass --rpc-url",
+    "build": "run `modelmint build` in the project checkout to compile the contracts",
+    "build-force": "run `modelmint build --force` to compile the contracts again",
+    "contracts-folder": "add the contracts or point --contracts at them",
+    "follow-symlinks": "pass --follow-symlinks to hash the files they point to (a Hugging Face cache snapshot "
+    "is links), or copy the model with `cp -rL`",
+    "huref-tokens": "fingerprint (or compare) with a smaller --tokens count; fingerprints compare only at the same count",
+    "drop-deepspeed": "drop --deepspeed: without a GPU modelmint trains on the CPU with the plain Trainer "
+    "(or pip install deepspeed on a GPU machine)",
+    "oml-secrets": "reveal from the machine and project folder that committed, or pass --secrets FILE "
+    "(the file `oml commit` wrote)",
+    "out-or-overwrite": "choose another --out, or pass --overwrite",
+    "max-key-length": "raise --max-key-length to at least {at_least}, or generate shorter keys",
+    "max-response-length": "raise --max-response-length to at least {at_least}, or generate shorter responses",
+    "generator-model": "pass --model FOLDER",
+    "no-augment": "run without prompt augmentation (--no-augment), or use a model whose tokenizer has a chat template",
+    "nucleus-t": "lower --nucleus-t",
+    "ray-address": "add --engine ray, or leave out --address",
+    "response-length-1": "pass --response-length 1",
+    "rewrite-card-or-token": "write the card again (modelmint model resume-provenance) or verify with --token ID",
+    "prove-instead": "prove datapoints with `modelmint dataset prove`, which works at any size",
+    "rpc-url": "pass --rpc-url of a node of chain {chain_id}",
+    "model-token": "give the token to check the files against with --token ID",
+    "trust-contract": "pass --contract {contract} if you trust that contract",
+    "list-tokens": "list the tokens with `modelmint list`",
+    "list-models": "list the models with `modelmint list --kind model`",
+    "oml-commit": "commit the fingerprints on it with `modelmint fingerprint oml commit --token {token_id}`",
+    "oml-reveal": "the owner reveals some with `modelmint fingerprint oml reveal --token ID --count N`",
+    "oml-suspect-token": "give the suspect's ModelNFT id, or --released DATE",
+    "oml-registered": "pass the folder of the model registered as this token to --registered",
+    "owner-key": "only the owner commits a fingerprint, or an address it approved: send from its key (--keystore)",
+}
+#: The same for reverts, by the contract's custom error.
+CLI_REVERT_FIXES = {
+    "ERC721NonexistentToken": "check the token id with `modelmint list`",
+    "ModelUnknownParent": "pass the token id of a registered model as --parent",
+    "ModelUnknownDataset": "pass token ids of registered datasets as --dataset",
+    "ModelUnauthorized": "send from the key that owns the token or is approved for it (--keystore)",
+    "ModelInvalidFingerprintProof": "these fingerprints or salts are not the ones committed on this token; "
+    "use the secrets file that `oml commit` wrote for it",
+    "ModelFingerprintNotCommitted": "commit fingerprints first with `modelmint fingerprint oml commit`",
+}
+
+
+def render_error(exc: ModelmintError) -> str:
+    """The one line the CLI prints for a library error: the problem, and the fix in the CLI's words."""
+    fix = CLI_FIXES.get(exc.hint or "")
+    if fix is None and isinstance(exc, RevertError):
+        fix = CLI_REVERT_FIXES.get(exc.name)
+    if fix is None:
+        return str(exc)
+    try:
+        return f"{exc.problem}: {fix.format(**exc.hint_values)}"
+    except (KeyError, IndexError):  # a hint raised without the values its words name
+        return str(exc)
 
 
 @contextmanager

@@ -96,7 +96,7 @@ def deploy(
             existing = None
     deployment = existing or deployments.deploy(chain)
     if json_out:
-        emit_json(deployment.to_json() | {"alreadyDeployed": existing is not None})
+        emit_json(deployment, already_deployed=existing is not None)
         return
     table = Table(
         title=f"modelmint on chain {deployment.chain_id}" + (" (already deployed)" if existing else "")

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from modelmint._files import write_atomic
+from modelmint.chain.deployments import deployment_file
 from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
@@ -20,12 +21,14 @@ from modelmint.cli._common import (
     connect,
     console,
     emit_json,
+    home,
     progress_bar,
-    store,
+    registries,
 )
 from modelmint.datasets.engine import Engine
 from modelmint.errors import InputError
 from modelmint.registry import (
+    Registries,
     check_proof,
     commit_dataset,
     export_tree,
@@ -95,12 +98,11 @@ def mint(
     A root someone else already claims is claimed again, and every claimant is shown.
     """
     hashing = Engine(engine, address)  # checked before anything connects
-    chain = connect(ctx, rpc_url, keystore)
-    content = store(ctx, ipfs_api)
+    where = registries(ctx, rpc_url, ipfs_api, keystore)
     label = paths[0].name if len(paths) == 1 else f"{len(paths)} shards"
     with progress_bar(f"hashing {label}", paths_input_size(paths, fmt), unit_bytes=True) as advance:
         result = commit_dataset(
-            chain, content, paths, name=name, description=description, owner=to,
+            where, paths, name=name, description=description, owner=to,
             predecessor_id=predecessor, fmt=fmt, progress=advance, two_step=two_step, engine=hashing,
         )  # fmt: skip
     if json_out:
@@ -146,7 +148,7 @@ def verify(
 
     Exits 1 when any datapoint is not in the dataset, and names each one.
     """
-    result = verify_datapoints(connect(ctx, rpc_url), store(ctx, ipfs_api), paths, token)
+    result = verify_datapoints(registries(ctx, rpc_url, ipfs_api), paths, token)
     if json_out:
         emit_json(result)
     else:
@@ -184,8 +186,12 @@ def prove(
     multiVerifyDatapoints (docs/proofs.md). The tree comes from the token's metadata in the
     content store, so no local copy of the dataset is needed.
     """
+    if bool(paths) == bool(index):
+        raise InputError(
+            "give either a file of datapoints or positions to prove", "pass FILE or --index N, not both"
+        )
     proof = prove_datapoints(
-        connect(ctx, rpc_url), store(ctx, ipfs_api), token, path=paths or None, positions=index or None
+        registries(ctx, rpc_url, ipfs_api), token, path=paths or None, positions=index or None
     )
     text = json.dumps(proof.to_json(), indent=2) + "\n"
     if out is None:
@@ -216,7 +222,11 @@ def check_proof_command(
 ) -> None:
     """Check a proof with the contract's view call. Exits 1 when the chain rejects it."""
     proof = read_proof(proof_file)
-    result = check_proof(connect(ctx, rpc_url), proof, contract)
+    chain = connect(ctx, rpc_url)
+    # This project's DatasetNFT on the proof's chain, when one is recorded, refuses a proof
+    # naming another contract; without one, the proof's own contract is asked.
+    recorded = deployment_file(chain, home(ctx)).exists()
+    result = check_proof(Registries.from_project(home(ctx), chain) if recorded else chain, proof, contract)
     if json_out:
         emit_json(result)
     else:
@@ -264,15 +274,19 @@ def export_tree_command(
         raise typer.BadParameter(
             f"unknown tree format {tree_format!r}; the one format is oz", param_hint="--format"
         )
-    if paths or token is None:  # export_tree refuses neither and both
+    if bool(paths) == (token is not None):
+        raise InputError(
+            "give either a token or a dataset path to export", "pass --token ID or PATH, not both"
+        )
+    if paths:
 
         def run(f: TextIO) -> int:
-            return export_tree(f, token_id=token, path=paths or None, fmt=dataset_format)
+            return export_tree(f, path=paths, fmt=dataset_format)
     else:
-        chain, content = connect(ctx, rpc_url), store(ctx, ipfs_api)
+        where = registries(ctx, rpc_url, ipfs_api)
 
         def run(f: TextIO) -> int:
-            return export_tree(f, chain=chain, store=content, token_id=token)
+            return export_tree(f, registries=where, token_id=token)
 
     if out is None:
         run(sys.stdout)

@@ -8,22 +8,22 @@ and keep ``register`` (the root-level ``identify``) as it is.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from modelmint._json import to_json
 from modelmint.cli import oml as oml_commands
 from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
     RpcUrl,
-    connect,
     console,
     emit_json,
+    registries,
     store,
 )
 from modelmint.fingerprints import huref
@@ -75,15 +75,15 @@ def huref_command(
     content = store(ctx, ipfs_api)
     if token is None:
         fp, stored = fingerprint_model(content, model, tokens=tokens, layers=layers)
-        result = {"token_id": None, "uri": stored.uri, "sha256": stored.sha256, "size": stored.size,
-                  "image_uri": stored.image_uri, "tokens": fp.tokens.k, "layers": fp.layers,
-                  "layer_indices": list(fp.layer_indices), "seconds": fp.seconds}  # fmt: skip
+        result: dict[str, Any] = {"tokenId": None, "uri": stored.uri, "sha256": stored.sha256, "size": stored.size,
+                  "imageUri": stored.image_uri, "tokens": fp.tokens.k, "layers": fp.layers,
+                  "layerIndices": list(fp.layer_indices), "seconds": fp.seconds}  # fmt: skip
         png = fp.picture() if picture else None
     else:
         committed = commit_huref(
-            connect(ctx, rpc_url, keystore), content, model, token, tokens=tokens, layers=layers
+            registries(ctx, rpc_url, ipfs_api, keystore), model, token, tokens=tokens, layers=layers
         )
-        result = {**dataclasses.asdict(committed), "layer_indices": list(committed.layer_indices)}
+        result = to_json(committed)
         png = content.get(parse_uri(committed.image_uri)) if picture and committed.image_uri else None
     if picture and png is not None:
         picture.write_bytes(png)
@@ -92,11 +92,11 @@ def huref_command(
         return
     if token is None:
         console.print(f"HuRef fingerprint of {model} (not committed: pass --token to commit it)")
-    elif result["already_committed"]:
+    elif result["alreadyCommitted"]:
         console.print(f"model {token} already has this HuRef fingerprint")
     else:
         console.print(
-            f"committed the HuRef fingerprint of model [bold]{token}[/] on chain {result['chain_id']}"
+            f"committed the HuRef fingerprint of model [bold]{token}[/] on chain {result['chainId']}"
         )
     table = Table(show_header=False, box=None)
     table.add_column(no_wrap=True)
@@ -104,15 +104,15 @@ def huref_command(
     table.add_row("fingerprint", result["uri"])
     table.add_row("sha256", result["sha256"])
     table.add_row("size", f"{result['size']:,} bytes")
-    table.add_row("picture", result["image_uri"] + (f" (written to {picture})" if picture else ""))
+    table.add_row("picture", result["imageUri"] + (f" (written to {picture})" if picture else ""))
     table.add_row(
         "terms",
-        f"{result['tokens']} tokens, layers {', '.join(map(str, result['layer_indices']))} ({layers})",
+        f"{result['tokens']} tokens, layers {', '.join(map(str, result['layerIndices']))} ({layers})",
     )
     table.add_row("time", f"{result['seconds']:.1f} s")
-    if result.get("tx_hash"):
-        table.add_row("transaction", result["tx_hash"])
-        table.add_row("gas used", f"{result['gas_used']:,}")
+    if result.get("txHash"):
+        table.add_row("transaction", result["txHash"])
+        table.add_row("gas used", f"{result['gasUsed']:,}")
     console.print(table)
 
 
@@ -191,12 +191,10 @@ def identify_command(
     Uses only the chain's HuRef commitments and the content store; each stored fingerprint
     is checked against its on-chain SHA-256, and any that fails is refused (exit 1).
     """
-    result = identify(connect(ctx, rpc_url), store(ctx, ipfs_api), model, tokens=tokens, layers=layers)
+    result = identify(registries(ctx, rpc_url, ipfs_api), model, tokens=tokens, layers=layers)
     likely = result.likely_base
     if json_out:
-        first = result.first_committed
-        emit_json({**dataclasses.asdict(result), "likely_base": dataclasses.asdict(likely) if likely else None,
-                   "first_committed": dataclasses.asdict(first) if first else None})  # fmt: skip
+        emit_json(result, likely_base=likely, first_committed=result.first_committed)
     else:
         table = Table(title=f"registered models by ICS against {model}")
         for column in ("rank", "model", "ICS", "picture similarity", "owner", "committed"):

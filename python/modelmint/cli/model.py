@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -16,19 +15,19 @@ from modelmint.cli._common import (
     JsonOut,
     Keystore,
     RpcUrl,
-    connect,
     console,
     emit_json,
     progress_bar,
+    registries,
     short_hex,
-    store,
 )
 from modelmint.cli.dataset import TwoStep
 from modelmint.errors import InputError
 from modelmint.models import open_model
 from modelmint.registry import (
+    HurefCommitment,
     Lineage,
-    draw_lineage,
+    ModelRegistration,
     lineage,
     register_model,
     verify_model,
@@ -102,8 +101,7 @@ def mint(
     Weights you already registered are reported with their token id, and nothing is minted;
     weights someone else claims are claimed again, and every claimant is shown.
     """
-    chain = connect(ctx, rpc_url, keystore)
-    content = store(ctx, ipfs_api)
+    where = registries(ctx, rpc_url, ipfs_api, keystore)
     source = open_model(model, follow_symlinks=follow_symlinks)
     fingerprinted = None
     oml_pairs = None
@@ -111,27 +109,28 @@ def mint(
         from modelmint.fingerprints.oml.file import read_fingerprints
 
         oml_pairs = read_fingerprints(oml_commit)
-    steps = {"two_step": two_step, "oml": oml_pairs, "oml_secrets": oml_secrets}
     with progress_bar(f"hashing {Path(source.label).name}", source.hash_size, unit_bytes=True) as advance:
         if huref:
             if image is not None:
                 raise InputError("--huref and --image both set the token's picture", "give one of them")
             result, fingerprinted = register_with_huref(
-                chain, content, source, dataset_ids=dataset or (), parent_id=parent, name=name,
-                description=description, owner=to, progress=advance, **steps,
+                where, source, dataset_ids=dataset or (), parent_id=parent, name=name,
+                description=description, owner=to, progress=advance, two_step=two_step, oml=oml_pairs,
+                oml_secrets=oml_secrets,
             )  # fmt: skip
         else:
             result = register_model(
-                chain, content, source, dataset_ids=dataset or (), parent_id=parent, name=name,
-                description=description, owner=to, image=image, progress=advance, **steps,
+                where, source, dataset_ids=dataset or (), parent_id=parent, name=name,
+                description=description, owner=to, image=image, progress=advance, two_step=two_step,
+                oml=oml_pairs, oml_secrets=oml_secrets,
             )  # fmt: skip
     if json_out:
-        emit_json(
-            {**dataclasses.asdict(result), "huref": dataclasses.asdict(fingerprinted)}
-            if fingerprinted
-            else result
-        )
+        emit_json(result, huref=fingerprinted) if fingerprinted else emit_json(result)
         return
+    _print_registration(result, fingerprinted)
+
+
+def _print_registration(result: ModelRegistration, fingerprinted: HurefCommitment | None) -> None:
     if result.already_registered:
         mine = next(c for c in result.claims if c.token_id == result.token_id)
         console.print(
@@ -193,18 +192,17 @@ def verify(
     claim in it (chain, contracts, token, weights root, parent, datasets, fingerprints) is
     checked against the chain as well. Exits 1 when any file or claim does not match, and names each one.
     """
-    chain = connect(ctx, rpc_url)
-    content = store(ctx, ipfs_api)
+    where = registries(ctx, rpc_url, ipfs_api)
     if token is None:
         from modelmint.cli.provenance import verify_card_command
 
-        verify_card_command(chain, content, model, json_out)
+        verify_card_command(where, model, json_out)
         return
     source = open_model(model, follow_symlinks=follow_symlinks)
     with progress_bar(f"hashing {Path(source.label).name}", source.hash_size, unit_bytes=True) as advance:
-        result = verify_model(chain, content, source, token, progress=advance)
+        result = verify_model(where, source, token, progress=advance)
     if json_out:
-        emit_json({**dataclasses.asdict(result), "ok": result.ok})
+        emit_json(result, ok=result.ok)
     else:
         verdict = "[green]match[/]" if result.ok else "[red]do not match[/]"
         console.print(
@@ -238,7 +236,7 @@ def lineage_command(
     """Show model TOKEN's ancestors and the datasets each was trained on, read from the chain."""
     if fmt not in ("tree", "dot", "json"):
         raise typer.BadParameter(f"{fmt!r} is not tree, dot or json", param_hint="--format")
-    result = lineage(connect(ctx, rpc_url), store(ctx, ipfs_api), token)
+    result = lineage(registries(ctx, rpc_url, ipfs_api), token)
     if fmt == "dot":
         typer.echo(result.to_dot(), nl=False)
     elif fmt == "json":
@@ -246,6 +244,8 @@ def lineage_command(
     else:
         console.print(_tree(result))
     if png is not None:
+        from modelmint.cli._lineage_png import draw_lineage
+
         draw_lineage(result, png)
         if fmt == "tree":
             console.print(f"drawn to {png}")

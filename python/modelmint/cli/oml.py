@@ -7,24 +7,23 @@ nothing of them leaves the machine until ``reveal`` publishes chosen pairs.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from modelmint._json import to_json
 from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
     RpcUrl,
-    connect,
     console,
     emit_json,
     err_console,
     progress_bar,
-    store,
+    registries,
 )
 from modelmint.models._details import iso_utc
 
@@ -193,7 +192,7 @@ def embed_command(
 
         result = embed(model, pairs, out, config, overwrite=overwrite, on_event=on_event)
     if json_out:
-        emit_json(dataclasses.asdict(result))
+        emit_json(result)
         return
     resumed = f", resumed from {result.resumed_from}" if result.resumed_from else ""
     console.print(
@@ -244,12 +243,12 @@ def check_command(
             raise InputError(f"cannot read {heldout_text} ({exc})", "give a UTF-8 text file") from None
         ppl = perplexity(model, text)
     if json_out:
-        doc = dataclasses.asdict(result)
+        doc = to_json(result)
         doc["perplexity"] = ppl
         for name in ("plain", "augmented"):
             score = getattr(result, name)
             if score is not None:
-                doc[name].update(exact_match=score.exact_match, token_accuracy=score.token_accuracy)
+                doc[name].update(exactMatch=score.exact_match, tokenAccuracy=score.token_accuracy)
         emit_json(doc)
     else:
         table = Table("prompts", "asked", "exact match", "token accuracy", box=None)
@@ -287,9 +286,7 @@ def commit_command(
     from modelmint.registry.oml import commit_oml
 
     pairs = read_fingerprints(fingerprints)
-    result = commit_oml(
-        connect(ctx, rpc_url, keystore), store(ctx, ipfs_api), token, pairs, secrets_path=secrets
-    )
+    result = commit_oml(registries(ctx, rpc_url, ipfs_api, keystore), token, pairs, secrets_path=secrets)
     if json_out:
         emit_json(result)
         return
@@ -318,7 +315,7 @@ def reveal_command(
     """Publish COUNT randomly chosen unrevealed fingerprints of TOKEN, with salts and one multiproof, in one transaction."""
     from modelmint.registry.oml import reveal_oml
 
-    result = reveal_oml(connect(ctx, rpc_url, keystore), token, count, secrets_path=secrets)
+    result = reveal_oml(registries(ctx, rpc_url, None, keystore), token, count, secrets_path=secrets)
     if json_out:
         emit_json(result)
         return
@@ -397,7 +394,7 @@ def verify_command(
     from modelmint.registry.oml import verify_oml
 
     result = verify_oml(
-        connect(ctx, rpc_url), store(ctx, ipfs_api), token, open_suspect(suspect, model=model_name, api_key=api_key),
+        registries(ctx, rpc_url, ipfs_api), token, open_suspect(suspect, model=model_name, api_key=api_key),
         max_new_tokens=max_tokens, released=_utc_date(released) if released else None, suspect_token=suspect_token,
         registered=LocalModel(registered) if registered else None, registered_path=registered,
     )  # fmt: skip
@@ -415,7 +412,7 @@ def verify_command(
     block = f"block {result.committed_block}, " if result.committed_block is not None else ""
     at_mint = " (at mint)" if result.committed_at_mint else " (after mint)"
     console.print(f"committed: {block}{iso_utc(result.committed_at * 10**9)}{at_mint}")
-    if result.predates_release is None:
+    if result.predates_release is None or result.release_time is None:
         console.print("release of the suspect: unknown (give --released DATE or --suspect-token ID)")
     else:
         word = "before" if result.predates_release else "[red]not before[/]"

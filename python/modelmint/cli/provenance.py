@@ -3,14 +3,13 @@ pending, and the model-card check of ``modelmint model verify``."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from modelmint.chain.client import Chain
+from modelmint._json import to_json
 from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
@@ -20,7 +19,7 @@ from modelmint.cli._common import (
     emit_json,
     home,
 )
-from modelmint.storage import ContentStore
+from modelmint.registry import Registries
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +52,7 @@ def resume_provenance_command(
         ipfs_api=ipfs_api,
     )
     if json_out:
-        emit_json(record.to_json())
+        emit_json(record)
         return
     datasets = ", ".join(str(d.token_id) for d in record.datasets) or "none"
     parent = record.base.token_id if record.base else "none"
@@ -64,16 +63,17 @@ def resume_provenance_command(
     console.print(f"provenance of {output_dir} complete")
 
 
-def verify_card_command(chain: Chain, content: ContentStore, model: str, json_out: bool) -> None:
+def verify_card_command(registries: Registries, model: str, json_out: bool) -> None:
     """``modelmint model verify MODEL`` without --token: the card's claims, then the files."""
     from modelmint.integrations.cards import verify_card
 
-    result = verify_card(chain, content, model)
+    chain = registries.chain
+    result = verify_card(registries, model)
     if json_out:
         emit_json({
-            "ok": result.ok, "token_id": result.token_id,
+            "ok": result.ok, "tokenId": result.token_id,
             "claims": [{"claim": c.claim, "card": c.card, "chain": c.chain, "ok": c.ok} for c in result.checks],
-            "files": {**dataclasses.asdict(result.files), "ok": result.files_ok},
+            "files": {**to_json(result.files), "ok": result.files_ok},
         })  # fmt: skip
     else:
         for c in result.checks:

@@ -11,10 +11,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from modelmint.cli._common import IpfsApi, JsonOut, RpcUrl, connect, console, emit_json, short_hex, store
+from modelmint.cli._common import IpfsApi, JsonOut, RpcUrl, console, emit_json, registries, short_hex
 from modelmint.models._details import iso_utc
 from modelmint.registry import list_records, show
-from modelmint.registry.models import CSV_COLUMNS
+from modelmint.registry.records import CSV_COLUMNS
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +33,7 @@ def list_command(
     json_out: JsonOut = False,
 ) -> None:
     """List every registered dataset and model: token, name, kind, architecture, root, owner, block time."""
-    records = list_records(connect(ctx, rpc_url), store(ctx, ipfs_api), kind)
+    records = list_records(registries(ctx, rpc_url, ipfs_api), kind)
     if csv_file is not None:
         rows = [r.row() for r in records]
         with open(csv_file, "w", newline="", encoding="utf-8") as out:
@@ -41,7 +41,7 @@ def list_command(
             writer.writeheader()
             writer.writerows(rows)
     if json_out:
-        emit_json([r.to_json() for r in records])
+        emit_json(records)
         return
     table = Table(title=f"{len(records)} tokens", title_justify="left")
     for column in ("token", "name", "kind", "architecture", "root", "owner", "minted (UTC)"):
@@ -64,9 +64,9 @@ def show_command(
     json_out: JsonOut = False,
 ) -> None:
     """Show one dataset or model record in full: on-chain fields, fingerprints and metadata."""
-    record = show(connect(ctx, rpc_url), store(ctx, ipfs_api), ref)
+    record = show(registries(ctx, rpc_url, ipfs_api), ref)
     if json_out:
-        emit_json(record.to_json())
+        emit_json(record)
         return
     console.print(f"[bold]{record.ref}[/] {escape(record.name or '')}")
     table = Table(show_header=False, box=None)

@@ -49,7 +49,7 @@ def finetune(
     seconds = time.monotonic() - started
     if json_out:
         emit_json({"out": str(out), "base": str(base), "data": str(data), "steps": steps, "lr": lr,
-                   "batch_size": batch_size, "seq_len": seq_len, "seed": seed, "losses": losses,
+                   "batchSize": batch_size, "seqLen": seq_len, "seed": seed, "losses": losses,
                    "seconds": round(seconds, 2)})  # fmt: skip
         return
     console.print(f"fine-tuned {steps} steps in {seconds:.1f} s: loss {losses[0]:.4f} -> {losses[-1]:.4f}")

@@ -27,7 +27,6 @@ from modelmint.datasets._memory import (
     iter_memory_datapoints,
     write_memory_jsonl,
 )
-from modelmint.datasets._progress import Progress
 from modelmint.datasets._shards import (
     SHARD_FORMATS,
     SHARD_SCHEME,
@@ -36,6 +35,7 @@ from modelmint.datasets._shards import (
     shard_order_key,
     shards_input_size,
 )
+from modelmint.hashing.files import Progress
 
 __all__ = [
     "FORMATS",

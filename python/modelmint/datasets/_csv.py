@@ -21,7 +21,6 @@ from pathlib import Path
 
 from modelmint.datasets import _pieces
 from modelmint.datasets._pieces import (
-    FileState,
     Hashed,
     check_unchanged,
     file_state,
@@ -33,6 +32,7 @@ from modelmint.datasets._progress import Meter
 from modelmint.datasets._text import decode_line, utf8_lines
 from modelmint.errors import InputError
 from modelmint.hashing import canonical_json, sha256
+from modelmint.hashing.files import FileState
 
 # The csv module caps a field at 128 KiB by default; text datasets have longer documents.
 _FIELD_LIMIT = 2**31 - 1

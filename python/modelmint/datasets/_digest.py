@@ -12,12 +12,13 @@ from functools import partial
 from itertools import islice
 from pathlib import Path
 
-from modelmint.datasets._folder import hash_folder, list_files, read_folder
+from modelmint.datasets._folder import hash_folder, read_folder
 from modelmint.datasets._hf import is_hf_dataset, list_arrow_files
 from modelmint.datasets._pieces import Hashed
-from modelmint.datasets._progress import Meter, Progress
+from modelmint.datasets._progress import Meter
 from modelmint.errors import InputError
 from modelmint.hashing import MerkleTree, sha256
+from modelmint.hashing.files import Progress, list_files
 
 FORMATS = ("jsonl", "csv", "parquet", "folder", "hf-datasets")
 """The dataset formats, named as in scheme ids (``modelmint.<format>.v1``)."""

@@ -17,9 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from modelmint.datasets._pieces import (
-    FileState,
     Hashed,
-    changed_error,
     check_unchanged,
     file_state,
     line_ranges,
@@ -31,6 +29,7 @@ from modelmint.datasets._text import BOM, decode_line
 from modelmint.errors import InputError
 from modelmint.hashing import canonicalize_json_text
 from modelmint.hashing._jcs import hash_lines
+from modelmint.hashing.files import FileState, changed_error
 
 _JSON_WHITESPACE = " \t\r\n"
 

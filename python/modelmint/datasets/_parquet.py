@@ -22,9 +22,7 @@ import pyarrow.parquet as pq
 import pyarrow.types as pt
 
 from modelmint.datasets._pieces import (
-    FileState,
     Hashed,
-    changed_error,
     check_unchanged,
     file_state,
     run_in_order,
@@ -33,6 +31,7 @@ from modelmint.datasets._pieces import (
 from modelmint.datasets._progress import Meter
 from modelmint.errors import InputError
 from modelmint.hashing import canonical_json, sha256
+from modelmint.hashing.files import FileState, changed_error
 
 Convert = Callable[[Any], Any]
 """Maps one non-null Python value (from ``to_pylist`` of the storage type) to JSON."""
@@ -118,7 +117,7 @@ def _open(source: Path | BinaryIO) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as e:
-        name = source if isinstance(source, Path) else source.name  # type: ignore[union-attr]
+        name = source if isinstance(source, Path) else source.name
         raise InputError(
             f"{name} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet"
         ) from None
@@ -194,9 +193,7 @@ def _column_values(
     values: list[Any] = []
     try:
         for chunk in column.chunks:
-            if not chunk.type.equals(storage):
-                chunk = chunk.cast(storage)
-            values.extend(chunk.to_pylist())
+            values.extend((chunk if chunk.type.equals(storage) else chunk.cast(storage)).to_pylist())
     except pa.ArrowException as e:
         raise InputError(
             f"{where} cannot be read from row {first_row + 1} ({e})", "check that the file is not corrupt"
@@ -214,7 +211,9 @@ def _column_values(
         raise
 
 
-def _plan(t: pa.DataType, where: str) -> tuple[pa.DataType, Convert | None]:
+def _plan(  # noqa: PLR0911, PLR0912 -- one branch per Arrow type family, each returning its plan
+    t: pa.DataType, where: str
+) -> tuple[pa.DataType, Convert | None]:
     """Returns the type to cast a column to before ``to_pylist``, and the per-value
     conversion to JSON (None where ``to_pylist`` already gives the JSON value)."""
     if pt.is_null(t) or pt.is_boolean(t) or pt.is_integer(t) or pt.is_floating(t):

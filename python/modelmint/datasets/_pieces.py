@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import subprocess
 import sys
 from collections import deque
@@ -29,7 +28,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from modelmint.datasets._frames import read_frame, write_frame
 from modelmint.errors import InputError
+from modelmint.hashing.files import FileState, changed_error, cores
 
 #: The size of a piece: big enough that a piece's overhead (a task, a result) is noise,
 #: small enough that the pieces in flight take little memory and progress moves often.
@@ -42,32 +43,9 @@ PARALLEL_BYTES = 16 << 20
 T = TypeVar("T")
 
 
-def cores() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def workers_for(size: int) -> int:
     """The number of worker processes worth starting to hash ``size`` bytes."""
     return cores() if size >= PARALLEL_BYTES else 1
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What must stay the same while a file is hashed."""
-
-    device: int
-    inode: int
-    size: int
-    modified_ns: int
-    changed_ns: int  # the inode change time, which no one can set back
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> FileState:
-        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def file_state(path: Path, *, follow_symlinks: bool = True) -> FileState:
@@ -82,13 +60,6 @@ def file_state(path: Path, *, follow_symlinks: bool = True) -> FileState:
         raise InputError(
             f"cannot read {path}: {e.strerror or e}", "check that the file exists and is readable"
         ) from None
-
-
-def changed_error(path: Path | str) -> InputError:
-    return InputError(
-        f"{path} changed while it was being hashed",
-        "hash it again once nothing writes to it: a commitment is to one fixed content",
-    )
 
 
 def check_unchanged(path: Path, before: FileState, *, follow_symlinks: bool = True) -> None:
@@ -152,7 +123,7 @@ def line_ranges(path: Path, start: int, size: int, piece_bytes: int | None = Non
 
 
 def run_in_order(
-    work: Callable[..., T], tasks: list[tuple], workers: int | None = None, *, threads: bool = False
+    work: Callable[..., T], tasks: list[tuple[Any, ...]], workers: int | None = None, *, threads: bool = False
 ) -> Iterator[T | None]:
     """Yields ``work(*task)`` for each task, in order; None where it raised InputError.
 
@@ -174,7 +145,7 @@ def run_in_order(
         yield from pool.run(work, tasks)
 
 
-def _in_threads(work: Callable[..., T], tasks: list[tuple], workers: int) -> Iterator[T | None]:
+def _in_threads(work: Callable[..., T], tasks: list[tuple[Any, ...]], workers: int) -> Iterator[T | None]:
     pool = ThreadPoolExecutor(workers, thread_name_prefix="modelmint-hash")
     try:
         pending: deque[Future[T | None]] = deque()
@@ -190,7 +161,7 @@ def _in_threads(work: Callable[..., T], tasks: list[tuple], workers: int) -> Ite
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def attempt(work: Callable[..., T], task: tuple) -> T | None:
+def attempt(work: Callable[..., T], task: tuple[Any, ...]) -> T | None:
     """``work(*task)``, or None if it raised InputError (the caller runs the task again
     where it knows the numbers that go in the message)."""
     try:
@@ -237,7 +208,7 @@ class _WorkerProcesses:
                 process.wait()
             process.stdout.close()  # type: ignore[union-attr]
 
-    def run(self, work: Callable[..., T], tasks: list[tuple]) -> Iterator[T | None]:
+    def run(self, work: Callable[..., T], tasks: list[tuple[Any, ...]]) -> Iterator[T | None]:
         count = len(self._processes)
         sent = 0
         for index in range(len(tasks)):
@@ -248,20 +219,17 @@ class _WorkerProcesses:
 
     @staticmethod
     def _send(process: subprocess.Popen[bytes], message: object) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            process.stdin.write(len(data).to_bytes(8, "little") + data)  # type: ignore[union-attr]
-            process.stdin.flush()  # type: ignore[union-attr]
+            write_frame(process.stdin, message)  # type: ignore[arg-type]
         except OSError:
             raise RuntimeError(f"a hashing worker process stopped (exit code {process.poll()})") from None
 
     @staticmethod
     def _receive(process: subprocess.Popen[bytes]) -> Any:
-        stream = process.stdout
-        header = stream.read(8)  # type: ignore[union-attr]
-        if len(header) != 8:
+        received, result = read_frame(process.stdout)  # type: ignore[arg-type]
+        if not received:
             raise RuntimeError(f"a hashing worker process stopped (exit code {process.wait()})")
-        status, value = pickle.loads(stream.read(int.from_bytes(header, "little")))  # type: ignore[union-attr]
+        status, value = result
         if status == "bug":
             raise RuntimeError(f"a hashing worker process failed:\n{value}")
         return value

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-Progress = Callable[[int], None]
-"""Called with the number of input bytes just consumed; the sum over a run is the dataset's
-``input_size``."""
+from modelmint.hashing.files import Progress
 
 _EVERY = 1 << 20
 

@@ -22,8 +22,8 @@ from modelmint.datasets._digest import (
     input_size,
     iter_datapoint_hashes,
 )
-from modelmint.datasets._progress import Progress
 from modelmint.errors import InputError
+from modelmint.hashing.files import Progress
 
 SHARD_SCHEME = "modelmint.shards.v1"
 SHARD_FORMATS = ("jsonl", "csv", "parquet")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pickle
 import re
 import socket
 import subprocess
@@ -30,9 +29,10 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from modelmint.datasets._digest import DatasetDigest, hash_dataset, input_size
-from modelmint.datasets._progress import Progress
+from modelmint.datasets._frames import read_frame, write_frame
 from modelmint.datasets._shards import SHARD_SCHEME, Shard, hash_shards, order_shards, shard_order_key
 from modelmint.errors import EngineError, InputError, ModelmintError
+from modelmint.hashing.files import Progress
 
 ENGINES = ("local", "ray")
 
@@ -55,7 +55,11 @@ class Engine:
         if self.name not in ENGINES:
             raise InputError(f"unknown engine {self.name!r}", f"use one of {', '.join(ENGINES)}")
         if self.address is not None and self.name != "ray":
-            raise InputError("--address is for the ray engine", "add --engine ray, or leave out --address")
+            raise InputError(
+                "an engine address is for the ray engine only",
+                "choose the ray engine, or give no address",
+                hint="ray-address",
+            )
 
     def hash(
         self,
@@ -148,10 +152,10 @@ def _hash_on_ray(
             stderr=log,
         )
         try:
-            driver.stdin.write(pickle.dumps({"address": address, "items": items}))  # type: ignore[union-attr]
+            write_frame(driver.stdin, {"address": address, "items": items})  # type: ignore[arg-type]
             driver.stdin.close()  # type: ignore[union-attr]
-            while (message := _receive(driver.stdout)) is not None:  # type: ignore[arg-type]
-                kind, *values = message
+            while (frame := read_frame(driver.stdout))[0]:  # type: ignore[arg-type]
+                kind, *values = frame[1]
                 if kind == "input":
                     raise InputError(values[0], values[1] or None)
                 if kind == "engine":
@@ -169,7 +173,7 @@ def _hash_on_ray(
         raise EngineError(
             f"the Ray job failed after {len(results)} of {len(shards)} shards (its driver stopped, exit code "
             f"{driver.returncode}: the cluster went away or a node failed)",
-            "check the cluster and run the command again; nothing was registered",
+            "check the cluster and hash the dataset again; nothing was registered",
         )
     for index, shard in enumerate(shards):
         if results[index][0] == 0:
@@ -187,24 +191,12 @@ def _hash_on_ray(
     )
 
 
-def _receive(stream: BinaryIO) -> Any:
-    """One length-prefixed pickle from the driver, or None at its end."""
-    header = stream.read(8)
-    if len(header) != 8:
-        return None
-    size = int.from_bytes(header, "little")
-    data = stream.read(size)
-    return pickle.loads(data) if len(data) == size else None
-
-
 def run_driver(job: dict[str, Any], out: BinaryIO) -> None:
     """The Ray driver (``python -m modelmint.datasets._ray_driver``): runs the job and
     sends each shard's result as it arrives, then ``("done",)``."""
 
     def send(message: tuple[Any, ...]) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(len(data).to_bytes(8, "little") + data)
-        out.flush()
+        write_frame(out, message)
 
     import ray
     import ray.data
@@ -213,12 +205,12 @@ def run_driver(job: dict[str, Any], out: BinaryIO) -> None:
     where = address or "a Ray instance on this machine"
     try:
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
-    except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
+    except Exception as e:
         send(
             (
                 "engine",
                 f"cannot connect to the Ray cluster at {where} ({_first_line(e)})",
-                "check --address and that the cluster is up",
+                "check the cluster's address and that the cluster is up",
             )
         )
         return
@@ -231,12 +223,12 @@ def run_driver(job: dict[str, Any], out: BinaryIO) -> None:
                 send(("input", row["problem"], row["fix"]))
                 return
             send(("shard", int(row["index"]), int(row["count"]), bytes(row["hashes"])))
-    except Exception as e:  # noqa: BLE001 - a lost node surfaces as any of Ray's exception types
+    except Exception as e:
         send(
             (
                 "engine",
                 f"the Ray job failed ({_first_line(e)})",
-                "check the cluster and run the command again; nothing was registered",
+                "check the cluster and hash the dataset again; nothing was registered",
             )
         )
     finally:
@@ -252,7 +244,7 @@ def _probe(address: str) -> None:
     except (OSError, ValueError) as e:
         raise EngineError(
             f"cannot connect to the Ray cluster at {address} ({getattr(e, 'strerror', None) or e})",
-            "check --address (host:port of the head, or ray://host:port) and that the cluster is up",
+            "check the address (host:port of the head, or ray://host:port) and that the cluster is up",
         ) from None
 
 

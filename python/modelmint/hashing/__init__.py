@@ -3,9 +3,11 @@
 The rules are specified in docs/hashing.md; this package is their one implementation:
 canonical bytes and SHA-256 of a datapoint (:mod:`.canonical`), the OpenZeppelin-compatible
 tree, proofs, multiproofs and the leaf list file (:mod:`.merkle`), and the tree written as
-OpenZeppelin's dump (:mod:`.oz_dump`).
+OpenZeppelin's dump (:mod:`.oz_dump`), folders listed and hashed with a check that they do
+not change meanwhile (:mod:`.files`), and hashes written as ``0x`` hex.
 """
 
+from modelmint.hashing._hex import from_hex, sha256_hex, to_hex
 from modelmint.hashing.canonical import (
     MAX_SAFE_INTEGER,
     canonical_json,
@@ -32,11 +34,14 @@ __all__ = [
     "canonicalize_json_text",
     "decode_leaf_list",
     "encode_leaf_list",
+    "from_hex",
     "keccak256",
     "leaf_hash",
     "node_hash",
     "sha256",
     "sha256_file",
+    "sha256_hex",
     "standard_tree_dump",
+    "to_hex",
     "write_standard_tree_dump",
 ]

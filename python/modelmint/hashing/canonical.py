@@ -19,9 +19,10 @@ import hashlib
 import json
 import json.encoder
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import rfc8785
 
@@ -65,24 +66,47 @@ def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> by
         ) from None
 
 
-def sha256_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> tuple[bytes, int]:
+class ReadInto(Protocol):
+    """A binary stream that reads into a caller's buffer: a raw or buffered file, BytesIO."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def sha256_stream(
+    stream: ReadInto,
+    progress: Callable[[int], None] | None = None,
+    *,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[bytes, int]:
     """Returns the SHA-256 of the rest of a binary stream and the number of bytes read.
 
     Reads 1 MiB at a time into one buffer; hashlib releases the GIL on blocks that size,
     so threads hashing files run on all cores.
 
+    Args:
+        stream: read from where it stands.
+        progress: called with the number of bytes read after each chunk.
+        limit: read at most this many bytes.
+        stop: when another thread sets it, reading ends after the current chunk.
+
     Raises:
         OSError: the stream cannot be read.
     """
     digest = hashlib.sha256()
-    buffer = bytearray(_CHUNK)
+    buffer = bytearray(_CHUNK if limit is None else min(_CHUNK, max(limit, 1)))
     view = memoryview(buffer)
     total = 0
-    while n := stream.readinto(buffer):
+    while limit is None or total < limit:
+        n = stream.readinto(view if limit is None else view[: min(len(buffer), limit - total)])
+        if not n:
+            break
         digest.update(view[:n])
         total += n
         if progress is not None:
             progress(n)
+        if stop is not None and stop.is_set():
+            break
     return digest.digest(), total
 
 
@@ -94,7 +118,7 @@ def canonical_json(value: Any) -> bytes:
 
     Raises:
         InputError: the value has a NaN or infinite float, an integer outside
-            ±(2^53 − 1), a string that is not valid Unicode (a lone surrogate), a
+            ±(2^53 - 1), a string that is not valid Unicode (a lone surrogate), a
             non-string object key, or nesting too deep to serialise.
     """
     if type(value) is dict and all(map(_plain_scalar, value.values())) and _plain_keys(value):
@@ -106,7 +130,7 @@ def canonical_json(value: Any) -> bytes:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError as e:
         raise InputError(
-            f"integer {e.args[0].split()[0]} is outside the JSON safe range ±(2^53 − 1)",
+            f"integer {e.args[0].split()[0]} is outside the JSON safe range ±(2^53 - 1)",
             "store it as a string, since JSON numbers are IEEE-754 doubles that would round it",
         ) from None
     except rfc8785.FloatDomainError as e:
@@ -132,7 +156,7 @@ def canonicalize_json_text(text: str) -> bytes:
 
     Stricter than :func:`json.loads`: an object with a repeated key, the non-JSON
     constants ``NaN``/``Infinity``, a number that overflows to infinity and an integer
-    outside ±(2^53 − 1) are all refused rather than silently changed.
+    outside ±(2^53 - 1) are all refused rather than silently changed.
 
     Raises:
         InputError: the text is not JSON, or breaks one of the rules above.
@@ -303,6 +327,7 @@ def _fast_encoder() -> Callable[[Any], str]:
 
 
 _encode_fast = _fast_encoder()
-_scan_fast = json.JSONDecoder(
+# scan_once(text, index) -> (value, end) is set by JSONDecoder.__init__; typeshed does not declare it.
+_scan_fast: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(
     object_pairs_hook=_fast_object, parse_float=_fast_float, parse_int=_fast_int, parse_constant=_not_fast
-).scan_once
+).scan_once  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ building included: 10 million datapoints in 700 MB.
 
 from __future__ import annotations
 
-import os
+import bisect
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from modelmint.errors import InputError, IntegrityError
+from modelmint.hashing.files import cores
 
 try:
     from modelmint.hashing import _keccak
@@ -68,12 +69,10 @@ def node_hash(a: bytes, b: bytes) -> bytes:
     return _keccak.keccak256(a + b) if a <= b else _keccak.keccak256(b + a)
 
 
-def _threads() -> int:
-    """The number of threads the batch hashing uses: the cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+def _row(array: np.ndarray, index: int) -> bytes:
+    """Returns row ``index`` of an (n, 32) uint8 array as bytes."""
+    row: bytes = array[index].tobytes()
+    return row
 
 
 def as_hash_array(hashes: HashesLike) -> np.ndarray:
@@ -149,7 +148,7 @@ class MerkleTree:
             raise ValueError("a Merkle tree needs at least one datapoint")
         if n > MAX_DATAPOINTS:
             raise ValueError(f"a Merkle tree holds at most {MAX_DATAPOINTS} datapoints, got {n}")
-        workers = _threads()
+        workers = cores()
         leaves = np.empty((n, HASH_SIZE), dtype=np.uint8)
         _keccak.leaves(array, leaves, workers)
         # A stable sort: equal leaves (repeated datapoints) stay in dataset order, as
@@ -164,7 +163,7 @@ class MerkleTree:
     @property
     def root(self) -> bytes:
         """The 32-byte root, as committed on chain."""
-        return self._top[0].tobytes()
+        return _row(self._top, 0)
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -181,16 +180,7 @@ class MerkleTree:
 
         The tree keeps only some nodes, so this computes the rest: 64 bytes a datapoint.
         """
-        n = len(self)
-        nodes = np.empty((2 * n - 1, HASH_SIZE), dtype=np.uint8)
-        nodes[n - 1 :] = self._leaves[::-1]
-        depth = (2 * n - 1).bit_length() - 1  # the level of the last node, 2n - 2
-        for level in range(depth - 1, -1, -1):
-            start, stop = (1 << level) - 1, min((1 << (level + 1)) - 1, n - 1)
-            if start < stop:  # internal nodes of this level; their children are contiguous
-                _keccak.parents(nodes[2 * start + 1 : 2 * stop + 1], nodes[start:stop], _threads())
-        nodes.flags.writeable = False
-        return nodes
+        return _all_nodes(self._leaves)
 
     def tree_indices(self) -> np.ndarray:
         """Returns the node index of each datapoint's leaf, in dataset order: the dump's
@@ -202,7 +192,7 @@ class MerkleTree:
 
     def hash_at(self, position: int) -> bytes:
         """Returns the datapoint hash at a dataset position."""
-        return self._hashes[self._check_position(position)].tobytes()
+        return _row(self._hashes, self._check_position(position))
 
     def values_for(self, h: bytes) -> list[int]:
         """Returns the dataset positions, ascending, whose datapoint hash is ``h``."""
@@ -261,10 +251,7 @@ class MerkleTree:
         """Returns whether ``proof`` shows that datapoint hash ``h`` is in the tree of ``root``."""
         if len(h) != HASH_SIZE or any(len(p) != HASH_SIZE for p in proof):
             return False
-        node = leaf_hash(bytes(h))
-        for sibling in proof:
-            node = node_hash(node, bytes(sibling))
-        return node == bytes(root)
+        return process_proof(leaf_hash(bytes(h)), proof) == bytes(root)
 
     @staticmethod
     def verify_multiproof(root: bytes, multiproof: MultiProof) -> bool:
@@ -319,12 +306,82 @@ class MerkleTree:
         """Returns node ``index``: stored, a leaf, or recomputed from the leaves below it."""
         n = len(self)
         if index < len(self._top):
-            return self._top[index].tobytes()
+            return _row(self._top, index)
         if index >= n - 1:
-            return self._leaves[2 * n - 2 - index].tobytes()
+            return _row(self._leaves, 2 * n - 2 - index)
         out = bytearray(HASH_SIZE)
         _keccak.subtree_roots(self._leaves, index, out, 1)
         return bytes(out)
+
+
+class LeafTree:
+    """OpenZeppelin's ``StandardMerkleTree`` over leaves the caller has already hashed.
+
+    For a leaf encoding other than ``['bytes32']`` (the weights manifest's
+    ``['string', 'bytes32', 'uint256']``): the caller computes each leaf,
+    ``keccak256(keccak256(abi.encode(values)))``; the sort, the layout, the nodes and the
+    proofs are :class:`MerkleTree`'s. Every node is kept, so it suits small trees.
+    """
+
+    __slots__ = ("_ascending", "_nodes")
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        """Builds the tree of ``leaves`` (32 bytes each, at least one, in any order).
+
+        Raises:
+            ValueError: there are no leaves, or one is not 32 bytes.
+        """
+        if not leaves:
+            raise ValueError("a Merkle tree needs at least one leaf")
+        if any(len(leaf) != HASH_SIZE for leaf in leaves):
+            raise ValueError("every leaf must be 32 bytes")
+        self._ascending = sorted(bytes(leaf) for leaf in leaves)
+        array = np.frombuffer(b"".join(self._ascending), dtype=np.uint8).reshape(-1, HASH_SIZE)
+        self._nodes = _all_nodes(array)
+
+    @property
+    def root(self) -> bytes:
+        """The 32-byte root."""
+        return bytes(self._nodes[0].tobytes())
+
+    def proof(self, leaf: bytes) -> list[bytes]:
+        """Returns the proof of ``leaf``, leaf to root (OpenZeppelin's ``getProof``).
+
+        Raises:
+            ValueError: ``leaf`` is not in the tree.
+        """
+        rank = bisect.bisect_left(self._ascending, leaf)
+        if rank == len(self._ascending) or self._ascending[rank] != leaf:
+            raise ValueError("the leaf is not in the tree")
+        index = 2 * len(self._ascending) - 2 - rank
+        proof = []
+        while index > 0:
+            proof.append(self._nodes[_sibling(index)].tobytes())
+            index = (index - 1) // 2
+        return proof
+
+
+def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
+    """Returns the root that ``proof`` leads to from ``leaf`` (OpenZeppelin's ``processProof``)."""
+    node = bytes(leaf)
+    for sibling in proof:
+        node = node_hash(node, bytes(sibling))
+    return node
+
+
+def _all_nodes(ascending: np.ndarray) -> np.ndarray:
+    """Every node over sorted leaves, a new read-only ``(2n - 1, 32)`` array in
+    OpenZeppelin's layout: leaves at the end in descending order, root at 0."""
+    n = len(ascending)
+    nodes = np.empty((2 * n - 1, HASH_SIZE), dtype=np.uint8)
+    nodes[n - 1 :] = ascending[::-1]
+    depth = (2 * n - 1).bit_length() - 1  # the level of the last node, 2n - 2
+    for level in range(depth - 1, -1, -1):
+        start, stop = (1 << level) - 1, min((1 << (level + 1)) - 1, n - 1)
+        if start < stop:  # internal nodes of this level; their children are contiguous
+            _keccak.parents(nodes[2 * start + 1 : 2 * stop + 1], nodes[start:stop], cores())
+    nodes.flags.writeable = False
+    return nodes
 
 
 def _sibling(index: int) -> int:

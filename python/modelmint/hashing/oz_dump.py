@@ -41,5 +41,4 @@ def standard_tree_dump(tree: MerkleTree) -> Iterator[str]:
 
 def write_standard_tree_dump(tree: MerkleTree, out: TextIO) -> None:
     """Writes :func:`standard_tree_dump` to a text stream."""
-    for piece in standard_tree_dump(tree):
-        out.write(piece)
+    out.writelines(standard_tree_dump(tree))

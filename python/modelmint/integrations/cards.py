@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelmint._files import write_atomic
-from modelmint.chain import deployments
-from modelmint.chain.client import Chain
 from modelmint.errors import InputError
 from modelmint.models._card import (
     CARD_FILE,
@@ -29,8 +27,7 @@ from modelmint.models._card import (
     render_card,
     render_section,
 )
-from modelmint.registry import ModelVerification, show, verify_model
-from modelmint.storage import ContentStore
+from modelmint.registry import ModelVerification, Registries, show, verify_model
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,7 @@ class CardVerification:
 
 
 def card_claims(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     token_id: int,
     *,
     base_model: str | None = None,
@@ -72,13 +68,13 @@ def card_claims(
 ) -> CardClaims:
     """The claims of model ``token_id``, read from the chain; ``dataset_names`` (a Hub id or
     None per training dataset, in lineage order) default to the dataset tokens' names."""
-    model = show(chain, store, f"model/{token_id}")
-    parent_root = show(chain, store, f"model/{model.parent_id}").root if model.parent_id else None
-    datasets = tuple(_dataset_claim(chain, store, i) for i in model.dataset_ids)
+    model = show(registries, f"model/{token_id}")
+    parent_root = show(registries, f"model/{model.parent_id}").root if model.parent_id else None
+    datasets = tuple(_dataset_claim(registries, i) for i in model.dataset_ids)
     return CardClaims(
-        chain_id=chain.chain_id,
+        chain_id=registries.chain.chain_id,
         model_contract=model.contract,
-        dataset_contract=deployments.load(chain).contracts["DatasetNFT"].address,
+        dataset_contract=registries.datasets,
         token_id=token_id,
         weights_root=model.root,
         parent_token_id=model.parent_id,
@@ -90,7 +86,7 @@ def card_claims(
             if f.committed
         ),
         base_model=base_model
-        or (show(chain, store, f"model/{model.parent_id}").name if model.parent_id else None),
+        or (show(registries, f"model/{model.parent_id}").name if model.parent_id else None),
         dataset_names=tuple(
             (dataset_names[i] if i < len(dataset_names) else None) or d.name or f"dataset {d.token_id}"
             for i, d in enumerate(datasets)
@@ -100,8 +96,7 @@ def card_claims(
 
 
 def write_card(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     folder: str | os.PathLike[str],
     token_id: int,
     *,
@@ -117,8 +112,7 @@ def write_card(
     """
     path = Path(folder) / CARD_FILE
     claims = card_claims(
-        chain,
-        store,
+        registries,
         token_id,
         base_model=base_model,
         dataset_names=dataset_names,
@@ -128,7 +122,7 @@ def write_card(
     return path
 
 
-def verify_card(chain: Chain, store: ContentStore, folder: str | os.PathLike[str]) -> CardVerification:
+def verify_card(registries: Registries, folder: str | os.PathLike[str]) -> CardVerification:
     """Checks every claim of ``folder/README.md`` against the chain, and the folder's other
     files against the token's manifest.
 
@@ -140,17 +134,20 @@ def verify_card(chain: Chain, store: ContentStore, folder: str | os.PathLike[str
     if not card.claims_present:
         raise InputError(
             f"{path} holds no modelmint provenance",
-            "give the token to check the files against with --token ID",
+            "give the token to check the files against",
+            hint="model-token",
         )
     claims = CardClaims.from_front(card.front, str(path))
+    chain = registries.chain
     if claims.chain_id != chain.chain_id:
         raise InputError(
             f"{path} is the card of a model on chain {claims.chain_id}, and this node is chain {chain.chain_id}",
-            f"pass --rpc-url of a node of chain {claims.chain_id}",
+            f"check it through a node of chain {claims.chain_id}",
+            hint="rpc-url",
+            hint_values={"chain_id": claims.chain_id},
         )
     truth = card_claims(
-        chain,
-        store,
+        registries,
         claims.token_id,
         base_model=claims.base_model,
         dataset_names=claims.dataset_names,
@@ -166,13 +163,13 @@ def verify_card(chain: Chain, store: ContentStore, folder: str | os.PathLike[str
         # The prose a reader sees must say what the checked claims say.
         CardCheck("provenance section", card.section or "(none)", render_section(claims)),
     ]
-    files = verify_model(chain, store, Path(folder), claims.token_id)
+    files = verify_model(registries, Path(folder), claims.token_id)
     files = _without_card(files)
     return CardVerification(claims.token_id, tuple(checks), files)
 
 
-def _dataset_claim(chain: Chain, store: ContentStore, token_id: int) -> DatasetClaim:
-    record = show(chain, store, f"dataset/{token_id}")
+def _dataset_claim(registries: Registries, token_id: int) -> DatasetClaim:
+    record = show(registries, f"dataset/{token_id}")
     return DatasetClaim(token_id, record.root, record.name)
 
 

@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelmint.chain.client import Chain
 from modelmint.datasets import write_memory_jsonl
 from modelmint.datasets._memory import MEMORY_FORMAT
-from modelmint.registry import DatasetCommitment, commit_dataset
-from modelmint.storage import ContentStore
+from modelmint.registry import DatasetCommitment, Registries, commit_dataset
 
 # Builders named after a file format, not a dataset: a name no better than none.
 _PACKAGED_BUILDERS = frozenset(
@@ -42,8 +40,7 @@ class TrainingData:
 
 
 def commit_hf_dataset(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     data: Any,
     *,
     columns: Sequence[str] | None = None,
@@ -65,7 +62,7 @@ def commit_hf_dataset(
         path = Path(tmp) / "rows.jsonl"
         write_memory_jsonl(data, path, columns)
         return commit_dataset(
-            chain, store, path, name=name or dataset_name(data), description=description, fmt=MEMORY_FORMAT
+            registries, path, name=name or dataset_name(data), description=description, fmt=MEMORY_FORMAT
         )
 
 

@@ -16,13 +16,14 @@ first step, and removed once committed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelmint._files import write_atomic
 from modelmint.chain.client import Chain
@@ -31,7 +32,10 @@ from modelmint.datasets._memory import MEMORY_FORMAT
 from modelmint.errors import InputError
 from modelmint.home import Home
 from modelmint.integrations.hf_datasets import TrainingData, dataset_name
-from modelmint.storage import ContentStore, open_store
+from modelmint.storage import open_store
+
+if TYPE_CHECKING:
+    from modelmint.registry.registries import Registries
 
 RECORD_FILE = "modelmint-provenance.json"
 DATA_FOLDER = "modelmint-provenance"
@@ -49,15 +53,17 @@ class Connection:
     keystore: str | None = None
     ipfs_api: str | None = None
 
-    def open(self) -> tuple[Chain, ContentStore]:
-        """Connects to the node and opens the content store.
+    def open(self) -> Registries:
+        """Connects to the node and opens the registries the project folder records for it.
 
         Raises:
-            ChainError: the node cannot be reached.
+            ChainError: the node cannot be reached, or nothing is deployed on it.
         """
+        from modelmint.registry.registries import Registries
+
         home = Home.resolve(self.home)
         chain = Chain.connect(home, self.rpc_url, Path(self.keystore) if self.keystore else None)
-        return chain, open_store(home.store_dir, self.ipfs_api)
+        return Registries.from_project(home, chain, open_store(home.store_dir, self.ipfs_api))
 
 
 @dataclass
@@ -207,7 +213,11 @@ def new_record(
             )
     if base is None:
         base_entry = None
-    elif isinstance(base, int) and not isinstance(base, bool):
+    elif isinstance(base, bool):
+        raise InputError(
+            f"base={base!r} names no model", "give a model folder, a Hub repo id or a ModelNFT id"
+        )
+    elif isinstance(base, int):
         base_entry = BaseEntry(model=None, token_id=base, hub_id=base_hub_id)
     else:
         local = Path(base)
@@ -223,14 +233,13 @@ def new_record(
     )
 
 
-def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:
+def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:  # noqa: PLR0912, PLR0915 -- one check per field of the record, in the order the spec lists them
     """Runs every step of ``record`` not yet done, saving the record after each.
 
     Raises:
         ModelmintError: a step failed (the chain or store unreachable, a refused mint); the
             record keeps what the earlier steps produced and the error, for a later resume.
     """
-    from modelmint.chain.contracts import DatasetContract, ModelContract
     from modelmint.integrations.cards import write_card
     from modelmint.models import open_model
     from modelmint.registry import commit_dataset, register_model, show
@@ -238,22 +247,23 @@ def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:
 
     output_dir = Path(output_dir)
     try:
-        chain, store = record.connection.open()
+        registries = record.connection.open()
+        chain = registries.chain
         for d in record.datasets:
             if d.token_id is not None and d.merkle_root is not None:
                 continue
             if d.token_id is not None:  # given by id: check it exists, note its root
-                found = show(chain, store, f"dataset/{d.token_id}")
-                d.merkle_root, d.name = found.root, d.name or found.name
+                shown = show(registries, f"dataset/{d.token_id}")
+                d.merkle_root, d.name = shown.root, d.name or shown.name
             else:
                 path = _absolute(d.path, output_dir)
                 root = hash_paths(path, d.fmt).tree().root
-                found = _claimed(chain, DatasetContract(chain), root)
-                if found:
-                    d.token_id, d.merkle_root = found, "0x" + root.hex()
+                claimed = _claimed(chain, registries.dataset_contract, root)
+                if claimed:
+                    d.token_id, d.merkle_root = claimed, "0x" + root.hex()
                 else:
-                    made = commit_dataset(chain, store, path, name=d.name, fmt=d.fmt)
-                    d.token_id, d.merkle_root = made.token_id, made.merkle_root
+                    committed = commit_dataset(registries, path, name=d.name, fmt=d.fmt)
+                    d.token_id, d.merkle_root = committed.token_id, committed.merkle_root
             record.save(output_dir)
             if d.materialised:  # after the save: a record that still needs the rows keeps them
                 _absolute(d.path, output_dir).unlink(missing_ok=True)
@@ -262,45 +272,47 @@ def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:
             b = record.base
             if b.weights_root is None:
                 if b.token_id is not None:
-                    b.weights_root = show(chain, store, f"model/{b.token_id}").root
+                    b.weights_root = show(registries, f"model/{b.token_id}").root
                 else:
+                    assert b.model is not None  # a base without a token id is a folder or a Hub id
                     source = open_model(
                         b.model if _is_hub_id(b.model, output_dir) else _absolute(b.model, output_dir)
                     )
                     root = source.manifest().root
-                    found = _claimed(chain, ModelContract(chain), root)
-                    if found:
-                        b.token_id, b.weights_root = found, "0x" + root.hex()
+                    claimed = _claimed(chain, registries.model_contract, root)
+                    if claimed:
+                        b.token_id, b.weights_root = claimed, "0x" + root.hex()
                     else:
-                        made = register_model(chain, store, source)
-                        b.token_id, b.weights_root = made.token_id, made.weights_root
+                        registered = register_model(registries, source)
+                        b.token_id, b.weights_root = registered.token_id, registered.weights_root
                 record.save(output_dir)
-            parent_id = int(b.token_id)
+            assert b.token_id is not None  # found or registered above
+            parent_id = b.token_id
         dataset_ids = [int(d.token_id) for d in record.datasets]  # type: ignore[arg-type]
         for m in record.models:
             folder = _absolute(m.folder, output_dir)
             if m.token_id is None:
                 made = register_model(
-                    chain, store, folder, parent_id=parent_id, dataset_ids=dataset_ids, name=record.name
+                    registries, folder, parent_id=parent_id, dataset_ids=dataset_ids, name=record.name
                 )
                 m.token_id, m.weights_root = made.token_id, made.weights_root
                 record.save(output_dir)
             if record.huref and m.huref is None:
                 from modelmint.registry.fingerprints import commit_huref
 
-                m.huref = commit_huref(chain, store, folder, m.token_id).sha256
+                m.huref = commit_huref(registries, folder, m.token_id).sha256
                 record.save(output_dir)
             if record.oml_fingerprints and m.oml is None:
                 from modelmint.fingerprints.oml.file import read_fingerprints
                 from modelmint.registry import commit_oml
 
                 m.oml = commit_oml(
-                    chain, store, m.token_id, read_fingerprints(Path(record.oml_fingerprints))
+                    registries, m.token_id, read_fingerprints(Path(record.oml_fingerprints))
                 ).root
                 record.save(output_dir)
             if not m.card:
                 write_card(
-                    chain, store, folder, m.token_id, base_model=record.base.hub_id if record.base else None,
+                    registries, folder, m.token_id, base_model=record.base.hub_id if record.base else None,
                     dataset_names=[d.hub_id for d in record.datasets],
                 )  # fmt: skip
                 m.card = True
@@ -379,7 +391,5 @@ def _is_hub_id(model: str | None, output_dir: Path) -> bool:
 
 
 def _remove_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # absent, or holds rows still to commit
         folder.rmdir()
-    except OSError:
-        pass  # absent, or holds rows still to commit

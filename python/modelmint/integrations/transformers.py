@@ -226,10 +226,10 @@ def _main_process(state: Any) -> bool:
 
 def _zero3() -> bool:
     try:
-        from transformers.integrations import is_deepspeed_zero3_enabled
+        from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled
     except ImportError:
         return False
-    return bool(is_deepspeed_zero3_enabled())
+    return bool(is_deepspeed_zero3_enabled())  # type: ignore[no-untyped-call]  # unannotated in transformers
 
 
 def _save(model: Any, processing_class: Any, folder: Path) -> None:

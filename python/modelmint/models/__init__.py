@@ -10,6 +10,8 @@ from modelmint.models._details import ModelDetails
 from modelmint.models._files import IGNORED
 from modelmint.models._manifest import (
     SCHEME as MANIFEST_SCHEME,
+)
+from modelmint.models._manifest import (
     FileDifference,
     ManifestDiff,
     ManifestEntry,

@@ -92,7 +92,7 @@ class CardClaims:
         Raises:
             InputError: the ``modelmint`` key is not a card this version wrote.
         """
-        m = front.get("modelmint")
+        m: Any = front.get("modelmint")  # anything at all: the except below names what is wrong
         try:
             if m.get("schema") != CARD_SCHEMA:
                 raise InputError(
@@ -123,7 +123,8 @@ class CardClaims:
         except (AttributeError, KeyError, TypeError, ValueError):
             raise InputError(
                 f"{where} has a malformed modelmint provenance block in its front matter",
-                "write the card again (modelmint model resume-provenance) or verify with --token ID",
+                "write the card again (resume_provenance), or verify the files against the token instead",
+                hint="rewrite-card-or-token",
             ) from None
 
 
@@ -221,10 +222,10 @@ def render_section(claims: CardClaims) -> str:
     for d in claims.datasets:
         name = f" {d.name}" if d.name else ""
         rows.append(("training dataset", f"token {d.token_id}{name} (Merkle root `{d.merkle_root}`)"))
-    for f in claims.fingerprints:
-        rows.append(
-            (f"{f.kind} fingerprint", f"commitment `{f.commitment}`" + (f", {f.uri}" if f.uri else ""))
-        )
+    rows.extend(
+        (f"{f.kind} fingerprint", f"commitment `{f.commitment}`" + (f", {f.uri}" if f.uri else ""))
+        for f in claims.fingerprints
+    )
     rpc = "" if claims.chain_id == DEVNET_CHAIN_ID else f" --rpc-url <a node of chain {claims.chain_id}>"
     page = f"#chain={claims.chain_id}&dataset={claims.dataset_contract}&model={claims.model_contract}"
     lines = [

@@ -128,5 +128,5 @@ def positive_int(value: Any) -> int | None:
 def iso_utc(moment: int | _dt.datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` of a datetime or of nanoseconds since the epoch."""
     if isinstance(moment, int):
-        moment = _dt.datetime.fromtimestamp(moment / 1e9, _dt.timezone.utc)
-    return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = _dt.datetime.fromtimestamp(moment / 1e9, _dt.UTC)
+    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from modelmint.errors import InputError
+from modelmint.hashing.files import ListedFile
 from modelmint.models._details import (
     CATEGORY_OF_TASK,
     ModelDetails,
@@ -20,7 +21,6 @@ from modelmint.models._details import (
     positive_int,
     task_of_architecture,
 )
-from modelmint.models._files import LocalFile
 
 #: Files that hold weights; a model folder has at least one, and a config.json.
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".ckpt", ".h5", ".msgpack", ".onnx")
@@ -46,7 +46,7 @@ _LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
 _SPECIAL_ROLES = ("bos", "eos", "unk", "pad", "sep", "cls", "mask")
 
 
-def check_model_folder(root: Path, files: list[LocalFile]) -> None:
+def check_model_folder(root: Path, files: list[ListedFile]) -> None:
     """Refuse a folder that is not a Hugging Face model: no files, no config.json, or no weights.
 
     Raises:
@@ -56,16 +56,16 @@ def check_model_folder(root: Path, files: list[LocalFile]) -> None:
         raise InputError(
             f"{root} holds no files", "give the folder that holds the model's config.json and weights"
         )
-    names = {f.path for f in files}
+    names = {f.name for f in files}
     if "config.json" not in names:
-        ggufs = [f.path for f in files if f.path.endswith(".gguf")]
+        ggufs = [f.name for f in files if f.name.endswith(".gguf")]
         hint = (
             f"for a GGUF model give the file itself ({root / ggufs[0]})"
             if ggufs
             else ("give the folder that save_pretrained wrote (config.json beside the weights)")
         )
         raise InputError(f"{root} is not a Hugging Face model folder: it has no config.json", hint)
-    if not any(f.path.endswith(WEIGHT_SUFFIXES) for f in files):
+    if not any(f.name.endswith(WEIGHT_SUFFIXES) for f in files):
         raise InputError(
             f"{root} is not a model folder: it has a config.json but no weights file "
             f"({', '.join('*' + s for s in WEIGHT_SUFFIXES[:3])}, ...)",
@@ -73,25 +73,26 @@ def check_model_folder(root: Path, files: list[LocalFile]) -> None:
         )
 
 
-def folder_details(root: Path, files: list[LocalFile], name: str | None = None) -> ModelDetails:
+def folder_details(root: Path, files: list[ListedFile], name: str | None = None) -> ModelDetails:
     """The facts of a model folder (see :class:`ModelDetails`), from its headers and configs.
 
     Raises:
         InputError: config.json is not JSON, or a safetensors file is truncated or malformed.
     """
-    by_path = {f.path: f for f in files}
+    by_path = {f.name: f for f in files}
     config = read_json(root / "config.json", "config.json")
     tokenizer_config = read_json(root / "tokenizer_config.json", "tokenizer_config.json", optional=True)
     special_map = read_json(root / "special_tokens_map.json", "special_tokens_map.json", optional=True)
     card = model_card(root / "README.md") if "README.md" in by_path else {}
 
     for f in files:  # every safetensors file must be whole, counted or not
-        if f.path.endswith(".safetensors"):
-            safetensors_parameters(f.location, f.path)
+        if f.name.endswith(".safetensors"):
+            safetensors_parameters(f.path, f.name)
     weights_format, by_dtype = _count_parameters(root, by_path)
     architectures = config.get("architectures") or [None]
     architecture = architectures[0] if isinstance(architectures, list) else None
-    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
+    text_config = config.get("text_config")
+    text: dict[str, Any] = text_config if isinstance(text_config, dict) else {}
     task = card.get("pipeline_tag") if isinstance(card.get("pipeline_tag"), str) else None
     task = task or task_of_architecture(architecture, config)
     context = _first_int(config, text, _CONTEXT_KEYS)
@@ -196,7 +197,11 @@ def pytorch_parameters(path: Path, label: str) -> dict[str, int] | None:
     for value in state.values():
         if not isinstance(value, torch.Tensor):
             continue
-        view = (value.untyped_storage().data_ptr(), value.storage_offset(), tuple(value.shape))
+        view = (
+            value.untyped_storage().data_ptr(),
+            int(value.storage_offset()),
+            tuple(int(d) for d in value.shape),
+        )
         if view in seen:  # tied weights are one storage under two names
             continue
         seen.add(view)
@@ -255,7 +260,7 @@ def special_tokens(special_map: dict[str, Any], tokenizer_config: dict[str, Any]
     return out
 
 
-def _count_parameters(root: Path, by_path: dict[str, LocalFile]) -> tuple[str | None, dict[str, int]]:
+def _count_parameters(root: Path, by_path: dict[str, ListedFile]) -> tuple[str | None, dict[str, int]]:
     """Counts the files the model loads from, so a repo shipping the same weights twice is counted once.
 
     safetensors first: the shards an index names, else ``model.safetensors``, else every
@@ -280,9 +285,9 @@ def _count_parameters(root: Path, by_path: dict[str, LocalFile]) -> tuple[str | 
         for name in names:
             f = by_path[name]
             counted = (
-                safetensors_parameters(f.location, name)
+                safetensors_parameters(f.path, name)
                 if fmt == "safetensors"
-                else pytorch_parameters(f.location, name)
+                else pytorch_parameters(f.path, name)
             )
             if counted is None:
                 return fmt, {}
@@ -325,7 +330,7 @@ def _license(card: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _newest(files: list[LocalFile]) -> str | None:
+def _newest(files: list[ListedFile]) -> str | None:
     if not files:
         return None
-    return iso_utc(max(f.stamp[3] for f in files))
+    return iso_utc(max(f.state.modified_ns for f in files))

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from modelmint.errors import InputError
+from modelmint.hashing.files import ListedFile
 from modelmint.models._details import CATEGORY_OF_TASK, ModelDetails, iso_utc, majority_dtype, positive_int
-from modelmint.models._files import LocalFile
 
 MAGIC = b"GGUF"
 # GGUF architectures that are encoders; every other one is a generative language model.
@@ -47,7 +47,7 @@ def check_gguf(path: Path) -> None:
         )
 
 
-def gguf_details(path: Path, file: LocalFile, name: str | None = None) -> ModelDetails:
+def gguf_details(path: Path, file: ListedFile, name: str | None = None) -> ModelDetails:
     """The facts of a GGUF model (see :class:`ModelDetails`) from its header.
 
     Raises:
@@ -105,7 +105,7 @@ def gguf_details(path: Path, file: LocalFile, name: str | None = None) -> ModelD
         pipeline_task=task,
         category=CATEGORY_OF_TASK.get(task or ""),
         license=_string(licence),
-        last_modified=iso_utc(file.stamp[3]),
+        last_modified=iso_utc(file.state.modified_ns),
     )
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from modelmint.errors import InputError
 from modelmint.hashing import sha256_file
+from modelmint.hashing.files import Progress
 from modelmint.models._details import CATEGORY_OF_TASK, ModelDetails, iso_utc, majority_dtype
-from modelmint.models._files import IGNORED, Progress, list_files
+from modelmint.models._files import IGNORED, list_files
 from modelmint.models._folder import ST_DTYPES, folder_details
 from modelmint.models._manifest import ManifestEntry, WeightsManifest
 

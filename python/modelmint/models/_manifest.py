@@ -9,6 +9,7 @@ manifest") specifies the rule; this module is its only implementation.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from functools import cached_property
 from typing import Any
 
 from modelmint.errors import InputError, IntegrityError
-from modelmint.hashing import canonical_json, keccak256, node_hash
+from modelmint.hashing import canonical_json, from_hex, keccak256, to_hex
+from modelmint.hashing.merkle import LeafTree, process_proof
 
 SCHEME = "modelmint.model-manifest.v1"
 TREE = "openzeppelin.standard-merkle-tree.string-bytes32-uint256"
@@ -48,7 +50,7 @@ class ManifestEntry:
         return keccak256(keccak256(self.encoded()))
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": "0x" + self.sha256.hex(), "size": self.size}
+        return {"path": self.path, "sha256": to_hex(self.sha256), "size": self.size}
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class WeightsManifest:
                 "a model with no files cannot be registered", "give a folder or file that holds the model"
             )
         keys = [f.path.encode("utf-8") for f in self.files]
-        if any(a >= b for a, b in zip(keys, keys[1:])):
+        if any(a >= b for a, b in itertools.pairwise(keys)):
             raise ValueError("manifest entries must be sorted by path and distinct (use WeightsManifest.of)")
         for f in self.files:
             if len(f.sha256) != _WORD or not 0 <= f.size < 2**53 or not f.path:
@@ -99,13 +101,13 @@ class WeightsManifest:
         return cls(tuple(sorted(entries, key=lambda e: e.path.encode("utf-8"))))
 
     @cached_property
-    def _tree(self) -> list[bytes]:
-        return _build_tree([f.leaf() for f in self.files])
+    def _tree(self) -> LeafTree:
+        return LeafTree([f.leaf() for f in self.files])
 
     @property
     def root(self) -> bytes:
         """The 32-byte weights root, as committed on chain."""
-        return self._tree[0]
+        return self._tree.root
 
     @property
     def total_size(self) -> int:
@@ -127,26 +129,17 @@ class WeightsManifest:
         entry = self.entry(path)
         if entry is None:
             raise InputError(f"the manifest has no file {path}", "give the path of one of its files")
-        nodes = self._tree
-        index = nodes.index(entry.leaf(), len(nodes) - len(self.files))
-        proof = []
-        while index > 0:
-            proof.append(nodes[index + 1 if index % 2 else index - 1])
-            index = (index - 1) // 2
-        return proof
+        return self._tree.proof(entry.leaf())
 
     @staticmethod
     def verify_proof(root: bytes, entry: ManifestEntry, proof: Sequence[bytes]) -> bool:
         """Whether ``proof`` shows that ``entry`` is a file of the model whose weights root is ``root``."""
-        node = entry.leaf()
-        for sibling in proof:
-            node = node_hash(node, bytes(sibling))
-        return node == bytes(root)
+        return process_proof(entry.leaf(), proof) == bytes(root)
 
     def compare(self, actual: WeightsManifest) -> ManifestDiff:
         """How ``actual`` differs from this (the expected) manifest, by path."""
         differing = [
-            FileDifference(e.path, "0x" + e.sha256.hex(), "0x" + a.sha256.hex(), e.size, a.size)
+            FileDifference(e.path, to_hex(e.sha256), to_hex(a.sha256), e.size, a.size)
             for e in self.files
             if (a := actual.entry(e.path)) is not None and (a.sha256, a.size) != (e.sha256, e.size)
         ]
@@ -158,7 +151,7 @@ class WeightsManifest:
         return {
             "schema": SCHEME,
             "tree": TREE,
-            "root": "0x" + self.root.hex(),
+            "root": to_hex(self.root),
             "files": [f.to_json() for f in self.files],
         }
 
@@ -179,35 +172,21 @@ class WeightsManifest:
                 raise ValueError(f"unknown scheme {doc['schema']}/{doc['tree']}")
             manifest = cls(
                 tuple(
-                    ManifestEntry(str(f["path"]), _hex32(f["sha256"]), _size(f["size"])) for f in doc["files"]
+                    ManifestEntry(str(f["path"]), from_hex(f["sha256"], _WORD), _size(f["size"]))
+                    for f in doc["files"]
                 )
             )
-            stated = _hex32(doc["root"])
+            stated = from_hex(doc["root"], _WORD)
         except (ValueError, KeyError, TypeError, InputError) as exc:
             raise IntegrityError(
                 f"{source} is not a {SCHEME} manifest ({exc})", "the token was not registered by modelmint"
             ) from None
         if stated != manifest.root:
             raise IntegrityError(
-                f"{source} states root 0x{stated.hex()} but its files give 0x{manifest.root.hex()}",
+                f"{source} states root {to_hex(stated)} but its files give {to_hex(manifest.root)}",
                 "the manifest was altered; it cannot be trusted",
             )
         return manifest
-
-
-def _build_tree(leaves: list[bytes]) -> list[bytes]:
-    """OpenZeppelin's tree layout: sorted leaves at the end in descending order, root at 0."""
-    n = len(leaves)
-    nodes = [b""] * (n - 1) + sorted(leaves, reverse=True)
-    for i in range(n - 2, -1, -1):
-        nodes[i] = node_hash(nodes[2 * i + 1], nodes[2 * i + 2])
-    return nodes
-
-
-def _hex32(value: Any) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
-        raise ValueError(f"not a 0x-prefixed 32-byte hex value: {value!r}")
-    return bytes.fromhex(value[2:])
 
 
 def _size(value: Any) -> int:

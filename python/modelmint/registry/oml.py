@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelmint.chain.client import Chain
-from modelmint.chain.contracts import FingerprintKind, ModelContract, RevealedFingerprint
+from modelmint.chain.client import Chain, Sent
+from modelmint.chain.contracts import FingerprintKind, Minted, ModelContract, RevealedFingerprint
 from modelmint.errors import InputError, IntegrityError
 from modelmint.fingerprints.oml.commitment import (
     COMMITMENT_SCHEMA,
@@ -31,13 +31,13 @@ from modelmint.fingerprints.oml.commitment import (
     salt,
     write_secrets,
 )
-from modelmint.chain.client import guard
 from modelmint.fingerprints.oml.evidence import false_match_probability, null_match_bound
 from modelmint.fingerprints.oml.file import Fingerprint
 from modelmint.fingerprints.oml.suspect import Suspect
 from modelmint.hashing.canonical import canonical_json
 from modelmint.hashing.merkle import encode_leaf_list
 from modelmint.home import Home
+from modelmint.registry.registries import Registries
 from modelmint.storage import ContentStore, parse_uri, to_uri
 
 
@@ -137,7 +137,7 @@ class PreparedOml:
         """The ``MintFingerprint`` argument of ``mintWithFingerprint`` / ``revealMint``."""
         return (self.token_id, self.root, self.uri)
 
-    def result(self, chain: Chain, contract: str, sent: Any) -> OmlCommitment:
+    def result(self, chain: Chain, contract: str, sent: Sent | Minted) -> OmlCommitment:
         return OmlCommitment(
             token_id=self.token_id,
             chain_id=chain.chain_id,
@@ -156,9 +156,7 @@ class PreparedOml:
 
 
 def prepare_oml(
-    chain: Chain,
-    store: ContentStore,
-    contract: ModelContract,
+    registries: Registries,
     token_id: int,
     fingerprints: Sequence[Fingerprint],
     secrets_path: Path | None = None,
@@ -172,13 +170,14 @@ def prepare_oml(
         raise InputError(
             "there are no fingerprints to commit", "give a fingerprint file with at least one entry"
         )
+    chain, store = registries.chain, registries.store
     path = (
         Path(secrets_path)
         if secrets_path
-        else secrets_file(chain.home, chain.chain_id, contract.address, token_id)
+        else secrets_file(chain.home, chain.chain_id, registries.models, token_id)
     )
     salted = salt(fingerprints)
-    kept = new_secrets(fingerprints, chain.chain_id, contract.address, token_id, salted)
+    kept = new_secrets(fingerprints, chain.chain_id, registries.models, token_id, salted)
     write_secrets(path, kept)
     leaves_uri = to_uri(store.put(encode_leaf_list(kept.digests())))
     document = commitment_document(
@@ -189,8 +188,7 @@ def prepare_oml(
 
 
 def commit_oml(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     token_id: int,
     fingerprints: Sequence[Fingerprint],
     *,
@@ -209,16 +207,18 @@ def commit_oml(
         raise InputError(
             "there are no fingerprints to commit", "give a fingerprint file with at least one entry"
         )
-    contract = ModelContract(chain)
+    contract = registries.model_contract
     existing = contract.fingerprint(token_id, FingerprintKind.OML)
     if existing.committed:
         raise InputError(
             f"model {token_id} already has an OML commitment (root 0x{existing.commitment.hex()})",
-            "a commitment is made once; reveal from it with `modelmint fingerprint oml reveal`",
+            "a commitment is made once; reveal from it with reveal_oml",
+            hint="oml-reveal",
+            hint_values={"token_id": token_id},
         )
-    prepared = prepare_oml(chain, store, contract, token_id, fingerprints, secrets_path)
+    prepared = prepare_oml(registries, token_id, fingerprints, secrets_path)
     sent = contract.commit_fingerprint(token_id, FingerprintKind.OML, prepared.root, prepared.uri)
-    return prepared.result(chain, contract.address, sent)
+    return prepared.result(registries.chain, contract.address, sent)
 
 
 def _params(kept: Secrets) -> dict[str, Any]:
@@ -229,7 +229,7 @@ def _params(kept: Secrets) -> dict[str, Any]:
 
 
 def reveal_oml(
-    chain: Chain, token_id: int, count: int, *, secrets_path: Path | None = None, rng: Any = None
+    registries: Registries, token_id: int, count: int, *, secrets_path: Path | None = None, rng: Any = None
 ) -> OmlReveal:
     """Reveal ``count`` unrevealed fingerprints of ``token_id``, chosen at random, in one transaction.
 
@@ -243,8 +243,8 @@ def reveal_oml(
             lead to the committed root).
     """
     if count < 1:
-        raise InputError(f"--count must be at least 1, not {count}")
-    contract = ModelContract(chain)
+        raise InputError(f"the count of fingerprints to reveal must be at least 1, not {count}")
+    chain, contract = registries.chain, registries.model_contract
     path = (
         Path(secrets_path)
         if secrets_path
@@ -284,7 +284,7 @@ def reveal_oml(
         token_id=token_id,
         revealed=[
             RevealedPair(f.key, f.response, "0x" + f.salt.hex(), "0x" + digests[i].hex())
-            for i, f in zip(order, items)
+            for i, f in zip(order, items, strict=True)
         ],
         revealed_total=len(kept.fingerprints) - len(unrevealed) + count,
         committed=len(kept.fingerprints),
@@ -296,8 +296,7 @@ def reveal_oml(
 
 
 def verify_oml(
-    chain: Chain,
-    store: ContentStore,
+    registries: Registries,
     token_id: int,
     suspect: Suspect,
     *,
@@ -321,12 +320,14 @@ def verify_oml(
         IntegrityError: a revealed event does not hash to its digest, or the commitment
             document is not a modelmint OML commitment of this token.
     """
-    contract = ModelContract(chain)
+    chain, store, contract = registries.chain, registries.store, registries.model_contract
     revealed = contract.revealed_fingerprints(token_id)
     if not revealed:
         raise InputError(
             f"model {token_id} has no revealed OML fingerprints",
-            "the owner reveals some with `modelmint fingerprint oml reveal --token ID --count N`",
+            "the owner reveals some with reveal_oml",
+            hint="oml-reveal",
+            hint_values={"token_id": token_id},
         )
     binding = Binding(chain.chain_id, contract.address, token_id)
     for item in revealed:
@@ -346,7 +347,9 @@ def verify_oml(
         other = contract.record(suspect_token) if contract.exists(suspect_token) else None
         if other is None:
             raise InputError(
-                f"there is no model {suspect_token}", "give the suspect's ModelNFT id, or --released DATE"
+                f"there is no model {suspect_token}",
+                "give the suspect's ModelNFT id, or its release time instead",
+                hint="oml-suspect-token",
             )
         release_time, release_source = other.claimed_at, f"the claim of model {suspect_token}"
 
@@ -354,7 +357,7 @@ def verify_oml(
     answers = suspect.answer([r.key for r in revealed], questions)
     results = [
         FingerprintMatch(r.key, r.response, a.text, suspect.matches(a, r.response))
-        for r, a in zip(revealed, answers)
+        for r, a in zip(revealed, answers, strict=True)
     ]
     matched = sum(r.matched for r in results)
 
@@ -363,7 +366,9 @@ def verify_oml(
         if registered_path is not None:
             _check_registered_weights(model_record, registered_path, token_id)
         own = registered.answer([r.key for r in revealed], questions)
-        registered_matched = sum(registered.matches(a, r.response) for r, a in zip(revealed, own))
+        registered_matched = sum(
+            registered.matches(a, r.response) for r, a in zip(revealed, own, strict=True)
+        )
     owner_p = document.get("nullMatchProbability")
     return OmlVerification(
         token_id=token_id,
@@ -387,28 +392,22 @@ def verify_oml(
 
 
 def _check_registered_weights(record: Any, path: str | Path, token_id: int) -> None:
-    """Refuse a ``--registered`` model whose manifest root is not the token's weights root."""
+    """Refuse a registered model whose manifest root is not the token's weights root."""
     from modelmint.models import open_model
 
     root = open_model(path).manifest().root
     if root != record.weights_root:
         raise InputError(
             f"{path} has weights root 0x{root.hex()}, not model {token_id}'s 0x{record.weights_root.hex()}",
-            "pass the folder of the model registered as this token to --registered",
+            "give the folder of the model registered as this token",
+            hint="oml-registered",
         )
 
 
 def _commit_block(contract: ModelContract, token_id: int) -> int | None:
     """The block of the token's OML ``FingerprintCommitted`` event (None if the node has no such log)."""
-    from_block = contract.deployment.contracts[contract.NAME].block
-    event = contract.contract.events.FingerprintCommitted()
-    logs = guard(
-        lambda: event.get_logs(
-            from_block=from_block, argument_filters={"tokenId": token_id, "kind": int(FingerprintKind.OML)}
-        ),
-        contract.chain.url,
-    )
-    return int(logs[0]["blockNumber"]) if logs else None
+    logs = contract.fingerprint_commitments(FingerprintKind.OML, token_id)
+    return logs[0].block if logs else None
 
 
 def _commitment_document(store: ContentStore, contract: ModelContract, token_id: int) -> dict[str, Any]:
@@ -416,7 +415,7 @@ def _commitment_document(store: ContentStore, contract: ModelContract, token_id:
     if not record.uri:
         raise InputError(
             f"the OML commitment of model {token_id} names no document",
-            "without its strategy the evidence cannot be weighed; the owner commits with `oml commit`",
+            "without its strategy the evidence cannot be weighed; the owner commits one with commit_oml",
         )
     try:
         document = json.loads(store.get(parse_uri(record.uri)))

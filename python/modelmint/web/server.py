@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from modelmint.chain import devnet
@@ -101,7 +101,7 @@ class PageServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}/"
 
     def stop(self) -> None:
         self.httpd.shutdown()
@@ -147,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(head=False)
 
     def _respond(self, head: bool) -> None:
-        port = self.server.server_address[1]
+        port = cast(tuple[str, int], self.server.server_address)[1]
         if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
             return self._send(
                 HTTPStatus.MISDIRECTED_REQUEST, b"only http://127.0.0.1 is served\n", "text/plain", head
@@ -182,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             _, blocks = blocks_of_bytes(data)
             data = blocks[-1].data  # the root block; its CID is the one asked for
             return self._send(HTTPStatus.OK, data, "application/vnd.ipld.raw", head, cid)
-        self._send(HTTPStatus.OK, data, "application/octet-stream", head, cid)
+        return self._send(HTTPStatus.OK, data, "application/octet-stream", head, cid)
 
     def _read(self, cid: str) -> bytes:
         if isinstance(self.store, LocalStore):

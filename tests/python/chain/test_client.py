@@ -17,6 +17,7 @@ from modelmint.chain.client import Chain, decode_revert
 from modelmint.errors import ChainError, InputError, RevertError
 from modelmint.home import Home
 from modelmint.registry import commit_dataset
+from modelmint.registry.registries import Registries
 from modelmint.storage import LocalStore
 from tests_support import SAMPLE
 
@@ -50,7 +51,11 @@ def test_a_failed_transaction_is_explained_by_the_state_it_ran_on(own_devnet, tm
     """Token 1 changes hands later in the same block: the state after the block tells another story."""
     chain = Chain.connect(own_devnet)
     deployment = deployments.deploy(chain)
-    commit_dataset(chain, LocalStore(tmp_path / "store"), SAMPLE / "member.jsonl", name="one")
+    commit_dataset(
+        Registries.from_deployment(chain, deployment, LocalStore(tmp_path / "store")),
+        SAMPLE / "member.jsonl",
+        name="one",
+    )
     me, other = chain.signer.address, wallet.dev_account(1).address
     nft = chain.w3.eth.contract(
         address=deployment.contracts["DatasetNFT"].address, abi=load_artifact("DatasetNFT").abi
@@ -77,12 +82,13 @@ def test_undecodable_revert_data_is_one_line_not_a_traceback():
     selector = keccak(text="ERC721NonexistentToken(uint256)")[:4].hex()
     for data in ("0x" + selector + "00", "0x" + selector + "zz", "0x" + selector + "0" * 63):
         error = decode_revert(data)
-        assert type(error) is ChainError and "undecodable data" in str(error)
+        assert type(error) is ChainError
+        assert "undecodable data" in str(error)
     assert isinstance(decode_revert("0x" + selector + "0" * 64), RevertError)
 
 
 @pytest.mark.parametrize(
-    "url,allowed",
+    ("url", "allowed"),
     [
         ("http://127.0.0.1:8545", True),
         ("http://localhost:8545", True),
@@ -193,4 +199,5 @@ def test_a_transaction_dropped_by_a_reorganisation_is_reported_not_assumed(sepol
 
 def test_the_confirmation_depth_is_a_cli_option(cli, anvil):
     result = cli("--confirmations", "0", "devnet", "status")
-    assert result.code == 2 and "--confirmations" in result.stderr
+    assert result.code == 2
+    assert "--confirmations" in result.stderr

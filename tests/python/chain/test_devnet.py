@@ -19,7 +19,8 @@ def test_start_status_stop_round_trip(tmp_path):
         assert devnet.status(home) == started
         assert devnet.start(home) == started, "a second start reuses the running devnet"
         recorded = json.loads(home.devnet_file.read_text())
-        assert recorded["pid"] == started.pid and recorded["url"] == started.url
+        assert recorded["pid"] == started.pid
+        assert recorded["url"] == started.url
     finally:
         stopped = devnet.stop(home)
     assert stopped == started
@@ -50,7 +51,9 @@ def test_cli_devnet_commands(cli, tmp_path):
     assert started.code == 0, started.stderr
     url = json.loads(started.stdout)["url"]
     status = cli("devnet", "status", env=env)
-    assert status.code == 0 and url in status.stdout
+    assert status.code == 0
+    assert url in status.stdout
     stopped = cli("devnet", "stop", env=env)
-    assert stopped.code == 0 and "stopped" in stopped.stdout
+    assert stopped.code == 0
+    assert "stopped" in stopped.stdout
     assert cli("devnet", "status", env=env).code == 1

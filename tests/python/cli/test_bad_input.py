@@ -120,7 +120,7 @@ def test_a_zero_byte_file_is_a_valid_datapoint_of_a_folder(cli, deployed, tmp_pa
     folder.mkdir()
     (folder / "empty.bin").write_bytes(b"")
     (folder / "full.bin").write_bytes(b"x")
-    assert _mint(cli, str(folder))["datapoint_count"] == 2
+    assert _mint(cli, str(folder))["datapointCount"] == 2
     other = tmp_path / "another-empty-file"
     other.write_bytes(b"")  # same bytes, other name: the same datapoint
     assert cli("dataset", "verify", str(other), "--token", "1").code == 0
@@ -130,11 +130,12 @@ def test_a_dataset_of_one_datapoint_has_an_empty_proof(cli, deployed, tmp_path):
     data = tmp_path / "one.jsonl"
     data.write_text('{"only": true}\n')
     record = _mint(cli, str(data))
-    assert record["datapoint_count"] == 1
+    assert record["datapointCount"] == 1
     proof = tmp_path / "proof.json"
     assert cli("dataset", "prove", str(data), "--token", "1", "--out", str(proof)).code == 0
     written = json.loads(proof.read_text())
-    assert written["proof"] == [] and written["leaf"] == record["merkle_root"]  # the root is the leaf
+    assert written["proof"] == []
+    assert written["leaf"] == record["merkleRoot"]
     assert cli("dataset", "check-proof", str(proof)).code == 0
 
 
@@ -142,15 +143,15 @@ def test_exactly_2_to_the_k_datapoints_and_duplicates(cli, deployed, tmp_path):
     data = tmp_path / "eight.jsonl"
     lines = [f'{{"i": {i % 6}}}' for i in range(8)]  # rows 7 and 8 repeat rows 1 and 2
     data.write_text("\n".join(lines) + "\n")
-    assert _mint(cli, str(data))["datapoint_count"] == 8  # every repeat keeps its position
+    assert _mint(cli, str(data))["datapointCount"] == 8  # every repeat keeps its position
     every = cli("dataset", "verify", str(data), "--token", "1", "--json")
-    assert every.code == 0 and json.loads(every.stdout)["included"] == 8
+    assert every.code == 0
+    assert json.loads(every.stdout)["included"] == 8
     dup = tmp_path / "dup.jsonl"
     dup.write_text(lines[6] + "\n")
     proved = cli("dataset", "prove", str(dup), "--token", "1")
-    assert (
-        proved.code == 0 and json.loads(proved.stdout)["position"] == 0
-    )  # a repeat proves as its first position
+    assert proved.code == 0
+    assert json.loads(proved.stdout)["position"] == 0
     proof = tmp_path / "p.json"
     assert cli("dataset", "prove", "--token", "1", "--index", "6", "--out", str(proof)).code == 0
     assert cli("dataset", "check-proof", str(proof)).code == 0

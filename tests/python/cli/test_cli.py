@@ -16,9 +16,9 @@ def _command_paths(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -
     paths = [prefix]
     for name, command in group.commands.items():
         if hasattr(command, "commands"):  # typer 0.29 groups come from its own copy of click
-            paths += _command_paths(command, prefix + (name,))
+            paths += _command_paths(command, (*prefix, name))
         else:
-            paths.append(prefix + (name,))
+            paths.append((*prefix, name))
     return paths
 
 
@@ -36,12 +36,16 @@ def test_mint_and_verify_for_scripts(cli, deployed):
     minted = cli("dataset", "mint", str(SAMPLE / "train.jsonl"), "--json")
     assert minted.code == 0, minted.stderr
     record = json.loads(minted.stdout)
-    assert record["token_id"] == 1 and record["datapoint_count"] == 256 and record["tx_hash"]
+    assert record["tokenId"] == 1
+    assert record["datapointCount"] == 256
+    assert record["txHash"]
     again = json.loads(cli("dataset", "mint", str(SAMPLE / "train.jsonl"), "--json").stdout)
-    assert again["already_registered"] and again["token_id"] == 1
+    assert again["alreadyRegistered"]
+    assert again["tokenId"] == 1
 
     member = cli("dataset", "verify", str(SAMPLE / "member.jsonl"), "--token", "1")
-    assert member.code == 0 and "1 of 1 datapoints" in member.stdout
+    assert member.code == 0
+    assert "1 of 1 datapoints" in member.stdout
     outsider = cli("dataset", "verify", str(SAMPLE / "outsider.jsonl"), "--token", "1", "--json")
     assert outsider.code == 1
     assert json.loads(outsider.stdout)["missing"][0]["label"] == "line 1"
@@ -51,7 +55,8 @@ def test_mint_prints_token_tx_and_gas(cli, deployed):
     result = cli("dataset", "mint", str(SAMPLE / "train.jsonl"))
     assert result.code == 0, result.stderr
     assert "minted token 1" in result.stdout
-    assert "gas used" in result.stdout and "transaction" in result.stdout
+    assert "gas used" in result.stdout
+    assert "transaction" in result.stdout
 
 
 def test_bad_input_gets_one_line_errors(cli, deployed, tmp_path):

@@ -5,13 +5,6 @@ from __future__ import annotations
 import csv
 import json
 
-from model_samples import (  # noqa: F401  (fixtures)
-    child_model,
-    gguf_model,
-    llama_child_template,
-    llama_template,
-    tiny_model,
-)
 from tests_support import SAMPLE
 
 
@@ -19,14 +12,18 @@ def test_mint_verify_and_mint_again(cli, deployed, tiny_model):
     minted = cli("model", "mint", str(tiny_model), "--name", "tiny", "--json")
     assert minted.code == 0, minted.stderr
     record = json.loads(minted.stdout)
-    assert record["token_id"] == 1 and record["tx_hash"] and record["weights_root"].startswith("0x")
+    assert record["tokenId"] == 1
+    assert record["txHash"]
+    assert record["weightsRoot"].startswith("0x")
 
     again = cli("model", "mint", str(tiny_model))
     assert again.code == 0, again.stderr
-    assert "already registered as model 1" in again.stdout and "nothing minted" in again.stdout
+    assert "already registered as model 1" in again.stdout
+    assert "nothing minted" in again.stdout
 
     ok = cli("model", "verify", str(tiny_model), "--token", "1")
-    assert ok.code == 0 and "match model 1" in ok.stdout
+    assert ok.code == 0
+    assert "match model 1" in ok.stdout
 
     (tiny_model / "generation_config.json").write_text("{}")
     (tiny_model / "tokenizer_config.json").unlink()
@@ -34,9 +31,11 @@ def test_mint_verify_and_mint_again(cli, deployed, tiny_model):
     bad = cli("model", "verify", str(tiny_model), "--token", "1")
     assert bad.code == 1
     assert "differs: generation_config.json" in bad.stdout
-    assert "missing: tokenizer_config.json" in bad.stdout and "extra: notes.txt" in bad.stdout
+    assert "missing: tokenizer_config.json" in bad.stdout
+    assert "extra: notes.txt" in bad.stdout
     as_json = json.loads(cli("model", "verify", str(tiny_model), "--token", "1", "--json").stdout)
-    assert as_json["ok"] is False and as_json["missing"] == ["tokenizer_config.json"]
+    assert as_json["ok"] is False
+    assert as_json["missing"] == ["tokenizer_config.json"]
 
 
 def test_mint_prints_the_record(cli, deployed, gguf_model):
@@ -58,7 +57,8 @@ def test_lineage_list_and_show(cli, deployed, tiny_model, child_model, tmp_path)
     assert tree.stdout.index("model 1") < tree.stdout.index("model 2")
     assert "trained on dataset 1 corpus" in tree.stdout
     dot = cli("model", "lineage", "2", "--format", "dot")
-    assert dot.stdout.startswith("digraph lineage {") and '"model/1" -> "model/2"' in dot.stdout
+    assert dot.stdout.startswith("digraph lineage {")
+    assert '"model/1" -> "model/2"' in dot.stdout
     png = tmp_path / "lineage.png"
     assert cli("model", "lineage", "2", "--png", str(png)).code == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -70,12 +70,17 @@ def test_lineage_list_and_show(cli, deployed, tiny_model, child_model, tmp_path)
     with open(tmp_path / "registry.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["ref"] for r in rows] == ["dataset/1", "model/1", "model/2"]
-    assert rows[2]["parent_id"] == "1" and rows[2]["parameters"] and rows[0]["datapoints"] == "256"
+    assert rows[2]["parent_id"] == "1"
+    assert rows[2]["parameters"]
+    assert rows[0]["datapoints"] == "256"
     listed = json.loads(cli("list", "--json").stdout)
-    assert [r["ref"] for r in listed] == ["dataset/1", "model/1", "model/2"] and listed[1]["txHash"]
+    assert [r["ref"] for r in listed] == ["dataset/1", "model/1", "model/2"]
+    assert listed[1]["txHash"]
 
     shown = cli("show", "2")
-    assert shown.code == 0 and "model/2 tuned" in shown.stdout and '"weightsRoot"' in shown.stdout
+    assert shown.code == 0
+    assert "model/2 tuned" in shown.stdout
+    assert '"weightsRoot"' in shown.stdout
     assert json.loads(cli("show", "dataset/1", "--json").stdout)["datapointCount"] == 256
     cli("show", "1").assert_user_error("1 is both dataset 1 and model 1", "dataset/1 or model/1")
     cli("show", "model/5").assert_user_error("there is no model 5")

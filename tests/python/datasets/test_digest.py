@@ -90,7 +90,7 @@ def test_path_and_format_errors(tmp_path: Path, setup: str, fmt: str | None, mes
 
 def test_unreadable_path_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    with pytest.raises(InputError, match="cannot read .*Not a directory"):
+    with pytest.raises(InputError, match=r"cannot read .*Not a directory"):
         hash_dataset(tmp_path / "file" / "data.jsonl")
 
 
@@ -115,8 +115,10 @@ def test_explicit_format_overrides_extension(tmp_path: Path) -> None:
 def test_digest_matches_the_stream_and_builds_a_tree(datasets: dict[str, Path], fmt: str) -> None:
     digest = hash_dataset(datasets[fmt])
     stream = list(iter_datapoint_hashes(datasets[fmt]))
-    assert digest.format == fmt and digest.scheme == f"modelmint.{fmt}.v1"
-    assert digest.count == len(stream) and digest.count & (digest.count - 1) == 0
+    assert digest.format == fmt
+    assert digest.scheme == f"modelmint.{fmt}.v1"
+    assert digest.count == len(stream)
+    assert digest.count & (digest.count - 1) == 0
     assert digest.hashes == b"".join(h for _, h in stream)
     tree = digest.tree()
     assert tree.root == MerkleTree.build([h for _, h in stream]).root

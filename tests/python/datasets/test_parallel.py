@@ -108,7 +108,9 @@ def test_jsonl_errors_in_a_later_piece_name_the_true_line(
     path = tmp_path / "d.jsonl"
     path.write_bytes(b"\n".join(lines))
     expected = serial(lambda: _outcome(lambda: hash_dataset(path)))
-    assert expected[0] == "error" and f"line 218" in expected[1] and message in expected[1]
+    assert expected[0] == "error"
+    assert "line 218" in expected[1]
+    assert message in expected[1]
     assert _outcome(lambda: hash_dataset(path)) == expected
     assert _outcome(lambda: list(iter_datapoint_hashes(path))) == expected
 
@@ -152,7 +154,8 @@ def test_csv_errors_in_a_later_piece_name_the_true_row_and_line(
     with open(path, "ab") as f:
         f.write(bad.encode("utf-8", "surrogateescape") + b"5,6,7\n")
     expected = serial(lambda: _outcome(lambda: hash_dataset(path)))
-    assert expected[0] == "error" and message in expected[1]
+    assert expected[0] == "error"
+    assert message in expected[1]
     assert _outcome(lambda: hash_dataset(path)) == expected
 
 
@@ -162,7 +165,8 @@ def test_csv_unterminated_quote_at_the_end(tmp_path: Path, serial, pieces) -> No
     with open(path, "a") as f:
         f.write('1,"never closed\n' + "more\n" * 50)
     expected = serial(lambda: _outcome(lambda: hash_dataset(path)))
-    assert expected[0] == "error" and "malformed CSV (unexpected end of data)" in expected[1]
+    assert expected[0] == "error"
+    assert "malformed CSV (unexpected end of data)" in expected[1]
     assert _outcome(lambda: hash_dataset(path)) == expected
 
 
@@ -185,7 +189,8 @@ def test_parquet_error_in_a_later_row_group_names_the_true_row(tmp_path: Path, s
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"i": values}), path, row_group_size=6)
     expected = serial(lambda: _outcome(lambda: hash_dataset(path)))
-    assert expected[0] == "error" and "row 84" in expected[1]
+    assert expected[0] == "error"
+    assert "row 84" in expected[1]
     assert _outcome(lambda: hash_dataset(path)) == expected
 
 

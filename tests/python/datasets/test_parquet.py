@@ -43,7 +43,7 @@ def test_type_mapping(tmp_path: Path) -> None:
             "ts_ms": pa.array([0, 1], pa.timestamp("ms")),
             "time_us": pa.array([3_723_000_001, None], pa.time64("us")),
             "time_ms": pa.array([0, 86_399_999], pa.time32("ms")),
-            "dec": pa.array([decimal.Decimal("-1.50"), decimal.Decimal("0")], pa.decimal128(10, 2)),
+            "dec": pa.array([decimal.Decimal("-1.50"), decimal.Decimal(0)], pa.decimal128(10, 2)),
             "list_ts": pa.array([[dt.datetime(2020, 1, 1), None], None], pa.list_(pa.timestamp("ms"))),
             "struct": pa.array(
                 [{"a": b"x", "b": [1, 2]}, None],
@@ -66,10 +66,12 @@ def test_type_mapping(tmp_path: Path) -> None:
         ),
         (
             "row 2",
-            b'{"bin":null,"bool":null,"date32":"0001-01-01","date64":null,"dec":"0.00","dict":"x","f16":null,"f32":1,'
-            b'"f64":0,"fixed":"Y2Q=","fixed_list":[3,4],"int":7,"list_ts":null,"map":[],"null":null,"str":"",'
-            b'"struct":null,"time_ms":"23:59:59.999","time_us":null,"ts_ms":"1970-01-01T00:00:00.001",'
-            b'"ts_ns_utc":"1969-12-31T23:59:59.999999999Z","ts_us":"1970-01-01T00:00:00.000001","uint8":0}',
+            (
+                b'{"bin":null,"bool":null,"date32":"0001-01-01","date64":null,"dec":"0.00","dict":"x","f16":null,"f32":1,'
+                b'"f64":0,"fixed":"Y2Q=","fixed_list":[3,4],"int":7,"list_ts":null,"map":[],"null":null,"str":"",'
+                b'"struct":null,"time_ms":"23:59:59.999","time_us":null,"ts_ms":"1970-01-01T00:00:00.001",'
+                b'"ts_ns_utc":"1969-12-31T23:59:59.999999999Z","ts_us":"1970-01-01T00:00:00.000001","uint8":0}'
+            ),
         ),
     ]
 
@@ -139,7 +141,7 @@ def test_corrupt_file_is_an_input_error(tmp_path: Path, damage: str) -> None:
         # Overwrite the first data page's header and values, keeping the footer intact.
         data[4:600] = b"\xff" * 596
     path.write_bytes(bytes(data))
-    with pytest.raises(InputError, match="Parquet|row group"):
+    with pytest.raises(InputError, match=r"Parquet|row group"):
         hash_dataset(path)
 
 

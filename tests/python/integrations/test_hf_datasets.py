@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from modelmint.datasets import (
     PREPROCESSING_COLUMNS,
     hash_dataset,
@@ -37,8 +38,10 @@ def test_a_streaming_dataset_has_the_root_of_the_same_rows_as_jsonl(tmp_path):
     assert stream.features is None  # a stream that learns its columns from the rows
     from_stream = hash_memory_dataset(stream)
     from_file = hash_dataset(_jsonl(tmp_path / "rows.jsonl", ROWS))
-    assert from_stream.hashes == from_file.hashes and from_stream.tree().root == from_file.tree().root
-    assert from_stream.count == 3 and from_stream.scheme == "modelmint.jsonl.v1"
+    assert from_stream.hashes == from_file.hashes
+    assert from_stream.tree().root == from_file.tree().root
+    assert from_stream.count == 3
+    assert from_stream.scheme == "modelmint.jsonl.v1"
 
 
 def test_a_dataset_and_a_dataset_dict_match_their_save_to_disk_folders(tmp_path):
@@ -87,11 +90,13 @@ def test_tokenised_columns_are_left_out_unless_chosen(tmp_path):
         list(iter_memory_datapoints(raw.select([])))
 
 
-def test_an_in_memory_dataset_reuses_the_token_of_its_rows(chain, deployed, store, tmp_path):
-    minted = commit_hf_dataset(chain, store, datasets.Dataset.from_list(ROWS), name="rows")
-    assert not minted.already_registered and minted.datapoint_count == 3
-    again = commit_dataset(chain, store, _jsonl(tmp_path / "rows.jsonl", ROWS))
-    assert again.already_registered and again.token_id == minted.token_id
+def test_an_in_memory_dataset_reuses_the_token_of_its_rows(chain, deployed, store, tmp_path, registries):
+    minted = commit_hf_dataset(registries, datasets.Dataset.from_list(ROWS), name="rows")
+    assert not minted.already_registered
+    assert minted.datapoint_count == 3
+    again = commit_dataset(registries, _jsonl(tmp_path / "rows.jsonl", ROWS))
+    assert again.already_registered
+    assert again.token_id == minted.token_id
 
 
 def test_the_hashing_doc_example_for_a_datasets_object_runs():
@@ -100,7 +105,7 @@ def test_the_hashing_doc_example_for_a_datasets_object_runs():
         doc.index("### 7.1 The same rows as a `datasets` object") : doc.index("## 8. Model weights manifest")
     ]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "docs/hashing.md §7.1", "exec"), {})  # noqa: S102 -- the doc's own code; its asserts are the checks
+    exec(compile(code, "docs/hashing.md §7.1", "exec"), {})
     assert (
         "ad617f538249cc3dde31b4517a8be69d6693ef1a6adaafd369a2057fcf80ac4a" in doc.split("### 7.1")[0]
     )  # §7's root

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from modelmint.chain import devnet
 from modelmint.datasets import hash_dataset
 from modelmint.home import Home
@@ -32,9 +33,11 @@ def test_the_finetuning_script_ends_with_a_verified_lineage(tmp_path, model_cach
     out = proc.stdout
     assert "lineage verified: model 2 <- model 1, trained on dataset 1" in out
     assert "'modelmint/model_token': 2" in out  # through trainer.log
-    assert "MISMATCH" not in out and "ok: fingerprints" in out
+    assert "MISMATCH" not in out
+    assert "ok: fingerprints" in out
     card = (tmp_path / "run" / "model" / "README.md").read_text()
-    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card and "| HuRef fingerprint |" in card
+    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card
+    assert "| HuRef fingerprint |" in card
     jsonl_root = hash_dataset(REPO / "generated_data" / "sample" / "train.jsonl").tree().root.hex()
     assert f"merkle_root: '0x{jsonl_root}'" in card  # the in-memory rows committed as the JSONL file's root
     assert devnet.status(home) is None  # the script stopped its devnet

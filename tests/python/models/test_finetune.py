@@ -26,7 +26,8 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_llama, tmp_path):
         tiny_llama, SAMPLE / "train.jsonl", tmp_path / "c", steps=3, lr=1e-2, batch_size=4, seed=1
     )
 
-    assert [step for step, _ in losses] == [1, 2, 3] and all(loss > 0 for _, loss in losses)
+    assert [step for step, _ in losses] == [1, 2, 3]
+    assert all(loss > 0 for _, loss in losses)
     assert _digests(first) == _digests(again)
     assert _digests(first)["model.safetensors"] != _digests(other)["model.safetensors"]
     base = _digests(tiny_llama)
@@ -54,7 +55,8 @@ def test_an_existing_output_is_kept_unless_overwritten(tiny_llama, tmp_path):
         finetune(tiny_llama, SAMPLE / "train.jsonl", out, steps=1)
     assert (out / "keep.txt").read_text() == "mine"
     finetune(tiny_llama, SAMPLE / "train.jsonl", out, steps=1, overwrite=True)
-    assert not (out / "keep.txt").exists() and (out / "model.safetensors").is_file()
+    assert not (out / "keep.txt").exists()
+    assert (out / "model.safetensors").is_file()
 
 
 def test_a_failed_run_leaves_no_output(tiny_llama, tmp_path):
@@ -89,8 +91,8 @@ def test_inputs_are_checked_before_loading_anything(tmp_path):
         finetune(tmp_path, data, tmp_path / "out", steps=1)
     with pytest.raises(InputError, match="steps must be at least 1"):
         finetune(tmp_path, data, tmp_path / "out", steps=0)
+    (tmp_path / "config.json").write_text("{}")
     with pytest.raises(InputError, match="cannot read training data"):
-        (tmp_path / "config.json").write_text("{}")
         finetune(tmp_path, tmp_path / "missing.jsonl", tmp_path / "out", steps=1)
 
 
@@ -111,7 +113,9 @@ def test_the_cli_logs_the_loss_and_prints_json(cli, tiny_llama, tmp_path):
     result = cli(*args, "--batch-size", "2", "--json")
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["steps"] == 2 and len(report["losses"]) == 2 and report["out"] == str(out)
+    assert report["steps"] == 2
+    assert len(report["losses"]) == 2
+    assert report["out"] == str(out)
     assert "step 2/2  loss" in result.stderr
     assert (out / "model.safetensors").is_file()
 

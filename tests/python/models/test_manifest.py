@@ -51,10 +51,10 @@ def test_root_and_proofs_match_openzeppelin():
         check=True,
         timeout=120,
     )
-    for case, reference in zip(CASES, json.loads(done.stdout)):
+    for case, reference in zip(CASES, json.loads(done.stdout), strict=True):
         manifest = WeightsManifest.of(case)
         assert "0x" + manifest.root.hex() == reference["root"]
-        for entry, proof in zip(case, reference["proofs"]):
+        for entry, proof in zip(case, reference["proofs"], strict=True):
             assert ["0x" + p.hex() for p in manifest.proof(entry.path)] == proof
 
 
@@ -84,7 +84,7 @@ def test_order_of_entries_does_not_matter_and_paths_sort_as_utf8_bytes():
     entries = CASES[2]
     assert WeightsManifest.of(entries).root == WeightsManifest.of(entries[::-1]).root
     assert [e.path for e in WeightsManifest.of(entries).files][:3] == ["B.txt", "a", "a/b.txt"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be sorted by path"):
         WeightsManifest(tuple(entries[::-1]))
 
 
@@ -95,7 +95,7 @@ def test_stored_manifest_round_trips_and_a_tampered_one_is_refused():
     doc["files"][0]["size"] += 1
     with pytest.raises(IntegrityError, match="states root"):
         WeightsManifest.from_json(json.dumps(doc).encode())
-    with pytest.raises(IntegrityError, match="not a modelmint.model-manifest.v1"):
+    with pytest.raises(IntegrityError, match=r"not a modelmint\.model-manifest\.v1"):
         WeightsManifest.from_json(b'{"schema": "something else"}')
     with pytest.raises(IntegrityError):
         WeightsManifest.from_json(b"not json")
@@ -110,7 +110,8 @@ def test_compare_names_differing_missing_and_extra_files():
     )
     diff = expected.compare(actual)
     assert [d.path for d in diff.differing] == ["model.safetensors"]
-    assert diff.missing == ["tokenizer.json"] and diff.extra == ["extra.bin"]
+    assert diff.missing == ["tokenizer.json"]
+    assert diff.extra == ["extra.bin"]
     assert expected.compare(expected).same
 
 
@@ -123,11 +124,11 @@ def test_worked_example_in_the_doc_matches_the_code(tmp_path):
     section = DOC.read_text(encoding="utf-8").split("## 8. Model weights manifest", 1)[1]
     example = section.split("### 8.8 Worked example", 1)[1]
     values: dict[str, str] = {}
-    for block in re.findall(r"```\n(.*?)```", example, re.S):
+    for block in re.findall(r"```\n(.*?)```", example, re.DOTALL):
         for line in block.splitlines():
             name, value = (part.strip() for part in line.split(" = ", 1))
             values[name] = value
-    stored = re.search(r"```json\n(.*?)\n```", example, re.S).group(1)
+    stored = re.search(r"```json\n(.*?)\n```", example, re.DOTALL).group(1)
 
     folder = tmp_path / "example"
     (folder / "tokenizer").mkdir(parents=True)

@@ -11,7 +11,6 @@ import pytest
 from modelmint.errors import InputError
 from modelmint.models import open_model
 from modelmint.models._files import hash_files, list_files
-from model_samples import llama_template, tiny_model  # noqa: F401  (fixtures)
 
 
 def test_manifest_lists_every_file_with_its_sha256_and_size(tiny_model):
@@ -21,7 +20,8 @@ def test_manifest_lists_every_file_with_its_sha256_and_size(tiny_model):
     assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= set(paths)
     for e in manifest.files:
         data = (tiny_model / e.path).read_bytes()
-        assert e.sha256 == hashlib.sha256(data).digest() and e.size == len(data)
+        assert e.sha256 == hashlib.sha256(data).digest()
+        assert e.size == len(data)
 
 
 def test_git_and_download_bookkeeping_are_ignored(tiny_model):
@@ -42,7 +42,7 @@ def test_symbolic_links_are_refused_unless_followed(tiny_model, tmp_path):
     blob.parent.mkdir()
     shutil.move(tiny_model / "model.safetensors", blob)
     os.symlink(blob, tiny_model / "model.safetensors")
-    with pytest.raises(InputError, match="model.safetensors is a symbolic link.*--follow-symlinks"):
+    with pytest.raises(InputError, match=r"model\.safetensors is a symbolic link.*follow_symlinks"):
         open_model(tiny_model)
     # A Hugging Face cache snapshot is links into blobs/: followed, it commits to the same content.
     assert open_model(tiny_model, follow_symlinks=True).manifest().root == copy_root
@@ -109,7 +109,7 @@ def test_folders_that_are_not_models_are_refused(tmp_path, tiny_model):
     no_config = tmp_path / "no-config"
     no_config.mkdir()
     (no_config / "notes.txt").write_text("hello")
-    with pytest.raises(InputError, match="no config.json"):
+    with pytest.raises(InputError, match=r"no config\.json"):
         open_model(no_config)
 
     gguf_only = tmp_path / "gguf-only"

@@ -9,17 +9,20 @@ import pytest
 import torch
 from huggingface_hub import constants as hf_constants
 
+from model_samples import build_llama
 from modelmint.errors import InputError
 from modelmint.models import open_model
-from model_samples import build_llama, gguf_model, llama_template, tiny_model  # noqa: F401
 
 
 def test_hugging_face_folder(tiny_model, llama_template):
     details = open_model(tiny_model).details()
-    assert details.name == "tiny-llama" and details.source == "huggingface-folder"
-    assert details.architecture == "LlamaForCausalLM" and details.model_type == "llama"
+    assert details.name == "tiny-llama"
+    assert details.source == "huggingface-folder"
+    assert details.architecture == "LlamaForCausalLM"
+    assert details.model_type == "llama"
     assert details.parameter_count == llama_template[1] == details.parameters_by_dtype["float32"]
-    assert details.dtype == "float32" and details.weights_format == "safetensors"
+    assert details.dtype == "float32"
+    assert details.weights_format == "safetensors"
     assert (details.vocab_size, details.context_length, details.hidden_size, details.num_layers) == (
         128,
         256,
@@ -27,7 +30,8 @@ def test_hugging_face_folder(tiny_model, llama_template):
         2,
     )
     assert details.special_tokens == {"bos": "<s>", "eos": "</s>", "unk": "<unk>", "pad": "</s>"}
-    assert details.pipeline_task == "text-generation" and details.category == "Natural Language Processing"
+    assert details.pipeline_task == "text-generation"
+    assert details.category == "Natural Language Processing"
     assert details.license == "apache-2.0"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", details.last_modified)
     assert open_model(tiny_model).details("my name").name == "my name"
@@ -36,7 +40,8 @@ def test_hugging_face_folder(tiny_model, llama_template):
 def test_tied_embeddings_are_counted_once_and_bf16_is_reported(tmp_path):
     expected = build_llama(tmp_path / "tied", tied=True, dtype="bfloat16", card=False)
     details = open_model(tmp_path / "tied").details()
-    assert details.parameter_count == expected and details.dtype == "bfloat16"
+    assert details.parameter_count == expected
+    assert details.dtype == "bfloat16"
     assert details.license is None  # no model card
 
 
@@ -71,19 +76,25 @@ def test_a_truncated_safetensors_file_is_refused(tiny_model):
 
 def test_a_broken_config_is_refused(tiny_model):
     (tiny_model / "config.json").write_text("{not json")
-    with pytest.raises(InputError, match="config.json of the model is not readable JSON"):
+    with pytest.raises(InputError, match=r"config\.json of the model is not readable JSON"):
         open_model(tiny_model).details()
 
 
 def test_gguf_file(gguf_model):
     source = open_model(gguf_model)
     details = source.details()
-    assert source.kind == "gguf" and details.source == "gguf"
-    assert details.name == "tiny gguf" and details.architecture == "llama"
-    assert details.parameter_count == 32 + 16 + 4 and details.parameters_by_dtype == {"F32": 52}
-    assert details.dtype == "F32" and details.context_length == 512 and details.vocab_size == 8
+    assert source.kind == "gguf"
+    assert details.source == "gguf"
+    assert details.name == "tiny gguf"
+    assert details.architecture == "llama"
+    assert details.parameter_count == 32 + 16 + 4
+    assert details.parameters_by_dtype == {"F32": 52}
+    assert details.dtype == "F32"
+    assert details.context_length == 512
+    assert details.vocab_size == 8
     assert details.special_tokens == {"bos": "<s>", "eos": "</s>"}
-    assert details.license == "mit" and details.pipeline_task == "text-generation"
+    assert details.license == "mit"
+    assert details.pipeline_task == "text-generation"
     manifest = source.manifest()
     assert [e.path for e in manifest.files] == ["tiny.gguf"]
 
@@ -96,11 +107,11 @@ def test_a_gguf_with_a_bad_header_is_refused(gguf_model, tmp_path):
         open_model(bad_magic)
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(data[:40])
-    with pytest.raises(InputError, match="cut.gguf has a GGUF header that cannot be read"):
+    with pytest.raises(InputError, match=r"cut\.gguf has a GGUF header that cannot be read"):
         open_model(cut).details()
     version = tmp_path / "version.gguf"
     version.write_bytes(data[:4] + (99).to_bytes(4, "little") + data[8:])
-    with pytest.raises(InputError, match="version.gguf has a GGUF header that cannot be read"):
+    with pytest.raises(InputError, match=r"version\.gguf has a GGUF header that cannot be read"):
         open_model(version).details()
 
 
@@ -113,10 +124,8 @@ def test_a_hub_repo_id_offline_is_one_clear_error(monkeypatch):
         "HuggingFaceTB/SmolLM2-135M is not a local file or folder, and the Hugging Face Hub cannot be reached"
         in message
     )
-    assert (
-        "HF_HUB_OFFLINE is set" in message
-        and "hf download HuggingFaceTB/SmolLM2-135M --local-dir DIR" in message
-    )
+    assert "HF_HUB_OFFLINE is set" in message
+    assert "hf download HuggingFaceTB/SmolLM2-135M --local-dir DIR" in message
     assert "\n" not in message
 
 
@@ -142,6 +151,8 @@ def test_a_local_path_wins_over_a_repo_id(tiny_model, monkeypatch):
 
 def test_details_serialise_as_camel_case_without_nulls(tiny_model):
     data = open_model(tiny_model).details().to_json()
-    assert data["parameterCount"] > 0 and data["specialTokens"]["bos"] == "<s>"
-    assert "repoId" not in data and "revision" not in data
+    assert data["parameterCount"] > 0
+    assert data["specialTokens"]["bos"] == "<s>"
+    assert "repoId" not in data
+    assert "revision" not in data
     json.dumps(data)

@@ -61,7 +61,8 @@ def test_the_converted_folder_gives_the_gguf_logits(smollm2):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     config = json.loads((smollm2 / "config.json").read_text())
-    assert "quantization_config" not in config and config["architectures"] == ["LlamaForCausalLM"]
+    assert "quantization_config" not in config
+    assert config["architectures"] == ["LlamaForCausalLM"]
     for name in ("model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"):
         assert (smollm2 / name).is_file(), name
 
@@ -83,39 +84,42 @@ def test_the_converted_folder_gives_the_gguf_logits(smollm2):
 
 @pytest.mark.slow
 def test_a_fine_tuned_child_is_registered_with_its_parent_and_dataset(
-    smollm2, chain, store, deployed, tmp_path
+    smollm2, chain, store, deployed, tmp_path, registries
 ):
-    dataset = commit_dataset(chain, store, SAMPLE / "train.jsonl", name="modelmint sample")
-    base = register_model(
-        chain, store, smollm2, dataset_ids=(dataset.token_id,), name="SmolLM2-135M-Instruct"
-    )
-    assert base.parent_id == 0 and base.dataset_ids == (dataset.token_id,)
+    dataset = commit_dataset(registries, SAMPLE / "train.jsonl", name="modelmint sample")
+    base = register_model(registries, smollm2, dataset_ids=(dataset.token_id,), name="SmolLM2-135M-Instruct")
+    assert base.parent_id == 0
+    assert base.dataset_ids == (dataset.token_id,)
 
     child_folder = finetune(smollm2, SAMPLE / "train.jsonl", tmp_path / "child", steps=2, batch_size=4)
     child = register_model(
-        chain,
-        store,
+        registries,
         child_folder,
         dataset_ids=(dataset.token_id,),
         parent_id=base.token_id,
         name="SmolLM2 sample",
     )
-    assert child.token_id != base.token_id and child.weights_root != base.weights_root
-    assert child.parent_id == base.token_id and child.dataset_ids == (dataset.token_id,)
+    assert child.token_id != base.token_id
+    assert child.weights_root != base.weights_root
+    assert child.parent_id == base.token_id
+    assert child.dataset_ids == (dataset.token_id,)
 
-    tree = lineage(chain, store, child.token_id)
+    tree = lineage(registries, child.token_id)
     assert [(m.token_id, m.name) for m in tree.chain()] == [
         (child.token_id, "SmolLM2 sample"),
         (base.token_id, "SmolLM2-135M-Instruct"),
     ]
     assert all([d.token_id for d in m.datasets] == [dataset.token_id] for m in tree.chain())
-    assert tree.architecture == "LlamaForCausalLM" and tree.datasets[0].datapoint_count == 256
+    assert tree.architecture == "LlamaForCausalLM"
+    assert tree.datasets[0].datapoint_count == 256
 
-    assert verify_model(chain, store, smollm2, base.token_id).ok
-    assert verify_model(chain, store, child_folder, child.token_id).ok
-    wrong = verify_model(chain, store, smollm2, child.token_id)
-    assert not wrong.ok and [d.path for d in wrong.differing] == ["model.safetensors"]
-    assert not wrong.missing and not wrong.extra
+    assert verify_model(registries, smollm2, base.token_id).ok
+    assert verify_model(registries, child_folder, child.token_id).ok
+    wrong = verify_model(registries, smollm2, child.token_id)
+    assert not wrong.ok
+    assert [d.path for d in wrong.differing] == ["model.safetensors"]
+    assert not wrong.missing
+    assert not wrong.extra
 
     copy = shutil.copytree(child_folder, tmp_path / "copy")  # a copy verifies: the manifest is of content
-    assert verify_model(chain, store, copy, child.token_id).ok
+    assert verify_model(registries, copy, child.token_id).ok

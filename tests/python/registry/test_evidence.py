@@ -11,18 +11,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from model_samples import (  # noqa: F401  (fixtures)
-    child_model,
-    llama_child_template,
-    llama_template,
-    tiny_model,
-)
+from web3.exceptions import ContractLogicError
+
 from modelmint.chain import wallet
 from modelmint.chain.client import Chain, decode_revert
 from modelmint.chain.contracts import (
-    DatasetContract,
     FingerprintKind,
-    ModelContract,
     RevealedFingerprint,
     mint_commitment_of,
 )
@@ -47,17 +41,17 @@ def _pairs(n: int) -> list[Fingerprint]:
 
 
 def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(
-    chain, store, deployed, tiny_model, child_model
+    chain, store, deployed, tiny_model, child_model, registries
 ):
-    owner_token = register_model(chain, store, tiny_model).token_id
-    committed = commit_oml(chain, store, owner_token, _pairs(6))
-    reveal_oml(chain, owner_token, 3, rng=random.Random(0))
-    models = ModelContract(chain)
+    owner_token = register_model(registries, tiny_model).token_id
+    committed = commit_oml(registries, owner_token, _pairs(6))
+    reveal_oml(registries, owner_token, 3, rng=random.Random(0))
+    models = registries.model_contract
     public = models.revealed_fingerprints(owner_token)
 
     observer = _as(chain, 1)
-    theirs = ModelContract(observer)
-    copy_token = register_model(observer, store, child_model).token_id
+    theirs = registries.with_chain(observer).model_contract
+    copy_token = register_model(registries.with_chain(observer), child_model).token_id
     # Copying the owner's root and document onto another token is refused, naming the token.
     with pytest.raises(RevertError) as copied:
         theirs.commit_fingerprint(
@@ -80,10 +74,8 @@ def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(
     with pytest.raises(RevertError) as replayed:
         theirs.reveal_fingerprints(copy_token, replay, proof.proof, proof.proof_flags)
     assert replayed.value.name == "ModelInvalidFingerprintProof"
-    assert (
-        theirs.revealed_fingerprints(copy_token) == []
-        and theirs.fingerprint_revealed(copy_token, public[0].digest) is False
-    )
+    assert theirs.revealed_fingerprints(copy_token) == []
+    assert theirs.fingerprint_revealed(copy_token, public[0].digest) is False
 
     # The owner's evidence is bound to the owner's token only.
     mine = Binding(chain.chain_id, models.address, owner_token)
@@ -92,16 +84,19 @@ def test_finding_1_a_copied_commitment_and_a_replayed_reveal_prove_nothing(
     assert all(fingerprint_digest(other, r.salt, r.key, r.response) != r.digest for r in public)
 
 
-def test_finding_4_a_squatter_cannot_stop_the_owner_and_every_claim_is_shown(chain, store, deployed, cli):
+def test_finding_4_a_squatter_cannot_stop_the_owner_and_every_claim_is_shown(
+    chain, store, deployed, cli, registries
+):
     squatter = _as(chain, 1)
-    squat = commit_dataset(squatter, store, SAMPLE / "train.jsonl")
+    squat = commit_dataset(registries.with_chain(squatter), SAMPLE / "train.jsonl")
     # The owner still registers; both claims are recorded and listed, earliest first.
-    own = commit_dataset(chain, store, SAMPLE / "train.jsonl")
-    assert not own.already_registered and own.token_id != squat.token_id
+    own = commit_dataset(registries, SAMPLE / "train.jsonl")
+    assert not own.already_registered
+    assert own.token_id != squat.token_id
     assert [c.token_id for c in own.claims] == [squat.token_id, own.token_id]
     assert [c.owner for c in own.claims] == [squatter.signer.address, chain.signer.address]
-    assert own.other_claims[0].claimed_at == DatasetContract(chain).record(squat.token_id).claimed_at
-    datasets = DatasetContract(chain)
+    assert own.other_claims[0].claimed_at == registries.dataset_contract.record(squat.token_id).claimed_at
+    datasets = registries.dataset_contract
     assert datasets.token_of_root(bytes.fromhex(own.merkle_root[2:])) == squat.token_id  # the earliest claim
 
     # Re-running names the existing owner and time, and the other claimant.
@@ -114,16 +109,18 @@ def test_finding_4_a_squatter_cannot_stop_the_owner_and_every_claim_is_shown(cha
 
 
 def test_finding_4_a_two_step_mint_cannot_be_copied_replayed_or_revealed_early(
-    chain, store, deployed, tmp_path
+    chain, store, deployed, tmp_path, registries
 ):
-    minted = commit_dataset(chain, store, SAMPLE / "train.jsonl", two_step=True)
-    assert minted.commit_tx_hash and minted.commit_gas_used and minted.gas_used
-    datasets = DatasetContract(chain)
+    minted = commit_dataset(registries, SAMPLE / "train.jsonl", two_step=True)
+    assert minted.commit_tx_hash
+    assert minted.commit_gas_used
+    assert minted.gas_used
+    datasets = registries.dataset_contract
     record = datasets.record(minted.token_id)
     assert record.claimed_at <= record.minted_at
 
     # The reveal's calldata, copied from the mempool and sent by someone else, finds no commitment.
-    copier = DatasetContract(_as(chain, 1))
+    copier = registries.with_chain(_as(chain, 1)).dataset_contract
     root, uri = record.merkle_root, record.metadata_uri
     with pytest.raises(RevertError) as copied:
         copier.reveal_mint(copier.chain.signer.address, root, record.datapoint_count, uri, b"\x07" * 32)
@@ -133,10 +130,11 @@ def test_finding_4_a_two_step_mint_cannot_be_copied_replayed_or_revealed_early(
     committed = datasets.commit_mint(b"\x09" * 32, chain.signer.address)
     # Revealed in the commitment's own block (simulated at that block): not matured yet.
     fn = datasets.contract.functions.revealMint(chain.signer.address, b"\x09" * 32, 1, uri, 0, committed.salt)
-    with pytest.raises(Exception) as early:
+    with pytest.raises(ContractLogicError) as early:
         fn.call({"from": chain.signer.address}, block_identifier=committed.sent.block)
     decoded = decode_revert(getattr(early.value, "data", None), str(early.value))
-    assert isinstance(decoded, RevertError) and decoded.name == "MintCommitmentNotMatured"
+    assert isinstance(decoded, RevertError)
+    assert decoded.name == "MintCommitmentNotMatured"
     datasets.reveal_mint(chain.signer.address, b"\x09" * 32, 1, uri, committed.salt)
     with pytest.raises(RevertError) as replayed:
         datasets.reveal_mint(chain.signer.address, b"\x09" * 32, 1, uri, committed.salt)
@@ -146,16 +144,18 @@ def test_finding_4_a_two_step_mint_cannot_be_copied_replayed_or_revealed_early(
     assert datasets.total_minted() == 2
 
 
-def test_finding_5_a_false_datapoint_count_is_refused_wherever_the_tree_is_loaded(chain, store, deployed):
-    honest = commit_dataset(chain, store, SAMPLE / "train.jsonl")
-    record = DatasetContract(chain).record(honest.token_id)
+def test_finding_5_a_false_datapoint_count_is_refused_wherever_the_tree_is_loaded(
+    chain, store, deployed, registries
+):
+    honest = commit_dataset(registries, SAMPLE / "train.jsonl")
+    record = registries.dataset_contract.record(honest.token_id)
     # A claim of the same root and metadata with a count its tree does not have.
-    liar = DatasetContract(_as(chain, 1))
+    liar = registries.with_chain(_as(chain, 1)).dataset_contract
     forged = liar.mint(
         liar.chain.signer.address, record.merkle_root, record.datapoint_count + 1, record.metadata_uri
     )
     with pytest.raises(
         IntegrityError, match=f"dataset {forged.token_id} claims 257 datapoints but its leaf list .* has 256"
     ):
-        verify_datapoints(chain, store, SAMPLE / "member.jsonl", forged.token_id)
-    assert verify_datapoints(chain, store, SAMPLE / "member.jsonl", honest.token_id).ok
+        verify_datapoints(registries, SAMPLE / "member.jsonl", forged.token_id)
+    assert verify_datapoints(registries, SAMPLE / "member.jsonl", honest.token_id).ok

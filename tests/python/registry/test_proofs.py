@@ -11,13 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from modelmint.chain.contracts import DatasetContract
 from modelmint.datasets import iter_datapoint_hashes
 from modelmint.errors import InputError
 from modelmint.hashing import MerkleTree, MultiProof, leaf_hash, sha256
 from modelmint.home import Home
 from modelmint.registry import DatapointProof, check_proof, commit_dataset, prove_datapoints
-from modelmint.registry.datasets import MULTIPROOF_SCHEMA, PROOF_SCHEMA
+from modelmint.registry.proofs import MULTIPROOF_SCHEMA, PROOF_SCHEMA
 from modelmint.storage import parse_uri
 from tests_support import REPO, SAMPLE
 
@@ -34,19 +33,22 @@ def _metadata(store, uri: str) -> bytes:
     return store.get(parse_uri(uri))
 
 
-def test_a_single_proof_has_every_field_and_the_chain_accepts_it(chain, store, deployed):
-    committed = commit_dataset(chain, store, SAMPLE / "train.jsonl")
-    proof = prove_datapoints(chain, store, committed.token_id, path=SAMPLE / "member.jsonl")
+def test_a_single_proof_has_every_field_and_the_chain_accepts_it(chain, store, deployed, registries):
+    committed = commit_dataset(registries, SAMPLE / "train.jsonl")
+    proof = prove_datapoints(registries, committed.token_id, path=SAMPLE / "member.jsonl")
     data = proof.to_json()
-    assert data["schema"] == PROOF_SCHEMA and not proof.multi
+    assert data["schema"] == PROOF_SCHEMA
+    assert not proof.multi
     assert (data["chainId"], data["contract"], data["tokenId"]) == (
         31337,
         deployed.contracts["DatasetNFT"].address,
         1,
     )
-    assert data["merkleRoot"] == committed.merkle_root and data["datapointCount"] == 256
+    assert data["merkleRoot"] == committed.merkle_root
+    assert data["datapointCount"] == 256
     [(_, h)] = iter_datapoint_hashes(SAMPLE / "member.jsonl")
-    assert data["datapointHash"] == "0x" + h.hex() and data["leaf"] == "0x" + leaf_hash(h).hex()
+    assert data["datapointHash"] == "0x" + h.hex()
+    assert data["leaf"] == "0x" + leaf_hash(h).hex()
     tree = MerkleTree.build(_leaves(store, committed))
     assert tree.hash_at(data["position"]) == h
     assert MerkleTree.verify(_b(data["merkleRoot"]), h, [_b(p) for p in data["proof"]])
@@ -57,14 +59,17 @@ def test_a_single_proof_has_every_field_and_the_chain_accepts_it(chain, store, d
 
     assert DatapointProof.from_json(json.loads(json.dumps(data))) == proof
     check = check_proof(chain, proof)
-    assert check.valid and check.root_matches and check.datapoints == 1
+    assert check.valid
+    assert check.root_matches
+    assert check.datapoints == 1
 
 
-def test_a_multiproof_follows_openzeppelins_format(chain, store, deployed):
-    committed = commit_dataset(chain, store, SAMPLE / "train.jsonl")
-    proof = prove_datapoints(chain, store, committed.token_id, positions=[200, 3, 77, 0])
+def test_a_multiproof_follows_openzeppelins_format(chain, store, deployed, registries):
+    committed = commit_dataset(registries, SAMPLE / "train.jsonl")
+    proof = prove_datapoints(registries, committed.token_id, positions=[200, 3, 77, 0])
     data = proof.to_json()
-    assert data["schema"] == MULTIPROOF_SCHEMA and proof.multi
+    assert data["schema"] == MULTIPROOF_SCHEMA
+    assert proof.multi
     assert sorted(data["positions"]) == [0, 3, 77, 200]
     tree = MerkleTree.build(_leaves(store, committed))
     assert data["datapointHashes"] == ["0x" + tree.hash_at(p).hex() for p in data["positions"]]
@@ -83,20 +88,21 @@ def test_a_multiproof_follows_openzeppelins_format(chain, store, deployed):
     assert check_proof(chain, DatapointProof.from_json(data)).valid
 
 
-def test_a_file_of_several_datapoints_gets_one_multiproof(chain, store, deployed, tmp_path):
-    committed = commit_dataset(chain, store, SAMPLE / "train.jsonl")
+def test_a_file_of_several_datapoints_gets_one_multiproof(chain, store, deployed, tmp_path, registries):
+    committed = commit_dataset(registries, SAMPLE / "train.jsonl")
     lines = (SAMPLE / "train.jsonl").read_text().splitlines()
     picked = tmp_path / "picked.jsonl"
     picked.write_text("\n".join([lines[5], lines[9], lines[5]]) + "\n")  # a repeat is proven once
-    proof = prove_datapoints(chain, store, committed.token_id, path=picked)
-    assert proof.multi and sorted(proof.positions) == [5, 9]
+    proof = prove_datapoints(registries, committed.token_id, path=picked)
+    assert proof.multi
+    assert sorted(proof.positions) == [5, 9]
     assert check_proof(chain, proof).valid
 
 
-def test_the_chain_rejects_a_proof_of_another_datapoint(chain, store, deployed):
-    committed = commit_dataset(chain, store, SAMPLE / "train.jsonl")
-    contract = DatasetContract(chain, deployed)
-    proof = prove_datapoints(chain, store, committed.token_id, positions=[4])
+def test_the_chain_rejects_a_proof_of_another_datapoint(chain, store, deployed, registries):
+    committed = commit_dataset(registries, SAMPLE / "train.jsonl")
+    contract = registries.dataset_contract
+    proof = prove_datapoints(registries, committed.token_id, positions=[4])
     forged_hash = sha256(b"not in the dataset")
     forged = dataclasses.replace(
         proof,
@@ -105,7 +111,8 @@ def test_the_chain_rejects_a_proof_of_another_datapoint(chain, store, deployed):
         calldata=contract.verify_calldata(1, forged_hash, [_b(p) for p in proof.proof]),
     )
     result = check_proof(chain, forged)
-    assert not result.valid and result.root_matches
+    assert not result.valid
+    assert result.root_matches
 
     with pytest.raises(InputError, match="calldata does not encode its fields"):
         check_proof(chain, dataclasses.replace(proof, proof=proof.proof[:-1]))
@@ -115,19 +122,21 @@ def test_the_chain_rejects_a_proof_of_another_datapoint(chain, store, deployed):
         DatapointProof.from_json({**proof.to_json(), "leaf": "0x" + "11" * 32})
 
 
-def test_a_proof_naming_another_contract_needs_that_contract_trusted_explicitly(chain, store, deployed):
-    commit_dataset(chain, store, SAMPLE / "train.jsonl")
-    proof = prove_datapoints(chain, store, 1, positions=[0])
+def test_a_proof_naming_another_contract_needs_that_contract_trusted_explicitly(
+    chain, store, deployed, registries
+):
+    commit_dataset(registries, SAMPLE / "train.jsonl")
+    proof = prove_datapoints(registries, 1, positions=[0])
     other = "0x" + "ab" * 20
-    with pytest.raises(InputError, match="not this project's DatasetNFT"):
-        check_proof(chain, dataclasses.replace(proof, contract=other))
+    with pytest.raises(InputError, match="not the DatasetNFT"):
+        check_proof(registries, dataclasses.replace(proof, contract=other))
     assert check_proof(chain, proof, contract_address=deployed.contracts["DatasetNFT"].address).valid
 
 
 def test_a_third_party_proves_from_the_chain_and_the_content_store_alone(
-    chain, store, deployed, cli, tmp_path
+    chain, store, deployed, cli, tmp_path, registries
 ):
-    committed = commit_dataset(chain, store, SAMPLE / "train.jsonl")
+    committed = commit_dataset(registries, SAMPLE / "train.jsonl")
     # A fresh folder holding nothing but the deployment addresses and a copy of the store.
     stranger = Home(tmp_path / "stranger")
     shutil.copytree(chain.home.deployments_dir, stranger.deployments_dir)
@@ -149,30 +158,35 @@ def test_a_third_party_proves_from_the_chain_and_the_content_store_alone(
     )
     assert made.code == 0, made.stderr
     data = json.loads(proof_file.read_text())
-    assert data["position"] == 17 and data["merkleRoot"] == committed.merkle_root
+    assert data["position"] == 17
+    assert data["merkleRoot"] == committed.merkle_root
 
     member = cli(
         "dataset", "prove", str(SAMPLE / "member.jsonl"), "--token", "1", "--rpc-url", chain.url, env=env
     )
-    assert member.code == 0 and json.loads(member.stdout)["schema"] == PROOF_SCHEMA
+    assert member.code == 0
+    assert json.loads(member.stdout)["schema"] == PROOF_SCHEMA
 
     checked = cli("dataset", "check-proof", str(proof_file), "--rpc-url", chain.url, env=env)
-    assert checked.code == 0 and "valid" in checked.stdout, checked.stderr
+    assert checked.code == 0, checked.stderr
+    assert "valid" in checked.stdout, checked.stderr
     # Someone with only the proof file and a node: the contract is the one the proof names.
     nobody = {"MODELMINT_HOME": str(tmp_path / "nobody")}
     alone = cli("dataset", "check-proof", str(proof_file), "--rpc-url", chain.url, "--json", env=nobody)
-    assert alone.code == 0 and json.loads(alone.stdout)["valid"] is True
+    assert alone.code == 0
+    assert json.loads(alone.stdout)["valid"] is True
 
     data["proof"][0] = "0x" + "00" * 32
-    data["calldata"] = DatasetContract(chain, deployed).verify_calldata(
+    data["calldata"] = registries.dataset_contract.verify_calldata(
         1, _b(data["datapointHash"]), [_b(p) for p in data["proof"]]
     )
     proof_file.write_text(json.dumps(data))
     rejected = cli("dataset", "check-proof", str(proof_file), "--rpc-url", chain.url, env=env)
-    assert rejected.code == 1 and "invalid" in rejected.stdout
+    assert rejected.code == 1
+    assert "invalid" in rejected.stdout
 
 
-def test_shards_are_proven_and_verified_one_file_at_a_time(chain, store, deployed, tmp_path, cli):
+def test_shards_are_proven_and_verified_one_file_at_a_time(chain, store, deployed, tmp_path, cli, registries):
     shards = []
     for index in range(3):
         path = tmp_path / f"train-{index:05d}-of-00003.parquet"
@@ -181,16 +195,18 @@ def test_shards_are_proven_and_verified_one_file_at_a_time(chain, store, deploye
     minted = cli("dataset", "mint", *map(str, reversed(shards)), "--json")
     assert minted.code == 0, minted.stderr
     record = json.loads(minted.stdout)
-    assert record["datapoint_count"] == 15 and record["hash_scheme"] == "modelmint.shards.v1"
-    metadata = json.loads(_metadata(store, record["metadata_uri"]))
+    assert record["datapointCount"] == 15
+    assert record["hashScheme"] == "modelmint.shards.v1"
+    metadata = json.loads(_metadata(store, record["metadataUri"]))
     assert [s["name"] for s in metadata["modelmint"]["shards"]] == [p.name for p in shards]
     assert cli("dataset", "verify", str(shards[1]), "--token", "1").code == 0
-    proof = prove_datapoints(chain, store, 1, path=shards[2])
-    assert sorted(proof.positions) == list(range(10, 15)) and check_proof(chain, proof).valid
+    proof = prove_datapoints(registries, 1, path=shards[2])
+    assert sorted(proof.positions) == list(range(10, 15))
+    assert check_proof(chain, proof).valid
     # The same rows in JSONL are the same datapoints: any row format checks against the dataset.
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"text": "shard 1 row 4"}\n')
-    assert prove_datapoints(chain, store, 1, path=rows).positions == (9,)
+    assert prove_datapoints(registries, 1, path=rows).positions == (9,)
 
 
 def test_proving_what_is_not_there_is_a_one_line_error(cli, deployed, tmp_path):
@@ -217,17 +233,17 @@ def test_proving_what_is_not_there_is_a_one_line_error(cli, deployed, tmp_path):
     cli("dataset", "check-proof", str(tmp_path / "not.json")).assert_user_error("is not JSON")
 
 
-def test_the_examples_in_docs_proofs_md_are_what_prove_writes(chain, store, deployed, tmp_path):
+def test_the_examples_in_docs_proofs_md_are_what_prove_writes(chain, store, deployed, tmp_path, registries):
     text = (REPO / "docs" / "proofs.md").read_text()
-    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL)]
     example = tmp_path / "example.jsonl"  # docs/hashing.md §7
     example.write_text(
         '{"text": "hello world", "label": 1}\n{"label": 0, "text": "caf\\u00e9"}\n{"text":"bonjour","label":1.0}\n'
     )
-    commit_dataset(chain, store, example)
+    commit_dataset(registries, example)
     made = [
-        prove_datapoints(chain, store, 1, positions=[0]),
-        prove_datapoints(chain, store, 1, positions=[0, 2]),
+        prove_datapoints(registries, 1, positions=[0]),
+        prove_datapoints(registries, 1, positions=[0, 2]),
     ]
     for documented, proof in zip(examples, made, strict=True):
         documented["contract"] = deployed.contracts[

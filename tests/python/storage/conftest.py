@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from storage_samples import SAMPLES, Sample, free_port
 
 IPFS_DIR = Path(__file__).resolve().parents[2] / "ipfs"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from modelmint.errors import InputError
 from modelmint.storage import cid as cidlib
 from modelmint.storage import cid_of_bytes, cid_of_file, parse_uri, to_uri
@@ -153,7 +154,7 @@ def _reference_cid(data: bytes, chunk_size: int, max_links: int) -> str:
     return "b" + base64.b32encode(root).decode().rstrip("=").lower()
 
 
-@pytest.mark.parametrize("leaves", range(0, 70))
+@pytest.mark.parametrize("leaves", range(70))
 def test_the_streaming_builder_is_the_balanced_layout(leaves: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # 3 links per node and 2-byte chunks reach a height of 4 with 70 leaves.
     monkeypatch.setattr(cidlib, "CHUNK_SIZE", 2)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from modelmint.errors import InputError, IntegrityError, StoreError
 from modelmint.storage import KuboStore, cid_of_bytes, cid_of_file
 from storage_samples import Sample, content, free_port
@@ -76,7 +77,9 @@ def test_an_unreachable_daemon_is_a_one_line_store_error() -> None:
         with pytest.raises(StoreError) as raised:
             call()
         message = str(raised.value)
-        assert url in message and "ipfs daemon" in message and "\n" not in message
+        assert url in message
+        assert "ipfs daemon" in message
+        assert "\n" not in message
 
 
 def test_a_malformed_api_address_is_an_input_error() -> None:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from modelmint.errors import InputError, IntegrityError, StoreError
 from modelmint.storage import (
     ContentStore,
@@ -130,9 +131,11 @@ def test_a_killed_writer_leaves_no_half_file_under_a_cid(store: LocalStore) -> N
 
 def test_open_store_picks_the_daemon_only_when_asked(tmp_path: Path) -> None:
     local = open_store(tmp_path / "store", None)
-    assert isinstance(local, LocalStore) and isinstance(local, ContentStore)
+    assert isinstance(local, LocalStore)
+    assert isinstance(local, ContentStore)
     remote = open_store(tmp_path / "store", "/ip4/127.0.0.1/tcp/5001")
-    assert isinstance(remote, KuboStore) and isinstance(remote, ContentStore)
+    assert isinstance(remote, KuboStore)
+    assert isinstance(remote, ContentStore)
     assert remote.api_url == "http://127.0.0.1:5001"
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from modelmint.home import Home
 from modelmint.web import PageServer, serve
 from modelmint.web.server import page_dir

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from modelmint.datasets import hash_dataset
 from modelmint.errors import InputError
 from modelmint.hashing import canonicalize_json_text
@@ -198,7 +199,10 @@ def _value(rng: random.Random, depth: int = 0):
 
 def _spell(value, rng: random.Random) -> str:
     """A JSON text of ``value`` with random whitespace, escapes and number spellings."""
-    ws = lambda: rng.choice(["", "", " ", "\t", "  "])
+
+    def ws() -> str:
+        return rng.choice(["", "", " ", "\t", "  "])
+
     if isinstance(value, dict):
         items = list(value.items())
         rng.shuffle(items)

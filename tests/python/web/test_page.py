@@ -8,20 +8,17 @@ import json
 from pathlib import Path
 
 import pytest
-from web_support import screenshot
-from modelmint.registry import commit_dataset, prove_datapoints, register_model
-from modelmint.registry.datasets import PROOF_SCHEMA
 
-EXAMPLE = '{"text": "hello world", "label": 1}\n{"label": 0, "text": "caf\\u00e9"}\n{"text":"bonjour","label":1.0}\n'
-MEMBER = '{"label": 1, "text": "hello world"}'
-OUTSIDER = '{"text": "not in the dataset", "label": 7}'
+from modelmint.registry import commit_dataset, prove_datapoints, register_model
+from modelmint.registry.proofs import PROOF_SCHEMA
+from web_support import EXAMPLE, MEMBER, OUTSIDER, check_rows, connect, screenshot
 
 
 @pytest.fixture
-def dataset(tmp_path: Path, chain, store, deployed):
+def dataset(tmp_path: Path, chain, store, deployed, registries):
     path = tmp_path / "example.jsonl"
     path.write_text(EXAMPLE)
-    return commit_dataset(chain, store, path, name="worked example")
+    return commit_dataset(registries, path, name="worked example")
 
 
 @pytest.fixture
@@ -36,23 +33,8 @@ def model_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def model(chain, store, dataset, model_folder):
-    return register_model(chain, store, model_folder, dataset_ids=[dataset.token_id], name="tiny")
-
-
-def connect(page) -> None:
-    page.get_by_role("button", name="Connect Test Wallet").click()
-    page.wait_for_selector("#chain-id")
-
-
-def check_rows(page, text: str) -> dict[str, str]:
-    page.fill("#dp-text", text)
-    page.click("#dp-check")
-    page.wait_for_selector("#dp-table")
-    return {
-        row.get_attribute("data-label"): row.get_attribute("data-in")
-        for row in page.query_selector_all("#dp-table tr[data-label]")
-    }
+def model(chain, store, dataset, model_folder, registries):
+    return register_model(registries, model_folder, dataset_ids=[dataset.token_id], name="tiny")
 
 
 def test_connect_lists_the_wallet_and_shows_account_and_chain(open_page, anvil, deployed, dataset):
@@ -84,18 +66,20 @@ def test_a_chain_the_wallet_does_not_know_is_added(open_page, anvil, deployed, d
     page.click(".switch-chain")
     page.wait_for_selector("#chain-id")
     added = page.evaluate("window.__addedChain")
-    assert added["rpcUrls"] == [anvil.url] and int(added["chainId"], 16) == anvil.chain_id
+    assert added["rpcUrls"] == [anvil.url]
+    assert int(added["chainId"], 16) == anvil.chain_id
 
 
 def test_rejected_connection_says_what_to_do(open_page, deployed):
     page = open_page({"reject": True})
     page.get_by_role("button", name="Connect Test Wallet").click()
     page.wait_for_selector("#status .error")
-    assert "rejected" in page.inner_text("#status") and "Connect again" in page.inner_text("#status")
+    assert "rejected" in page.inner_text("#status")
+    assert "Connect again" in page.inner_text("#status")
 
 
 def test_registry_lists_datasets_and_models_and_shows_a_record(
-    open_page, chain, store, deployed, dataset, model, model_folder
+    open_page, chain, store, deployed, dataset, model, model_folder, registries
 ):
     child = model_folder.parent / "child"
     child.mkdir()
@@ -103,13 +87,16 @@ def test_registry_lists_datasets_and_models_and_shows_a_record(
         (child / name).write_bytes((model_folder / name).read_bytes())
     (child / "README.md").write_text("a fine-tuned child\n")
     register_model(
-        chain, store, child, parent_id=model.token_id, dataset_ids=[dataset.token_id], name="tiny child"
+        registries, child, parent_id=model.token_id, dataset_ids=[dataset.token_id], name="tiny child"
     )
     page = open_page({})
     connect(page)
     page.wait_for_selector("tr[data-ref='model/2']")
     table = page.inner_text("#registry")
-    assert "dataset/1" in table and "worked example" in table and "model/1" in table and "tiny" in table
+    assert "dataset/1" in table
+    assert "worked example" in table
+    assert "model/1" in table
+    assert "tiny" in table
     page.fill("#filter", "tiny")
     assert page.locator("tr[data-ref='dataset/1']").count() == 0
     page.fill("#filter", "")
@@ -117,7 +104,9 @@ def test_registry_lists_datasets_and_models_and_shows_a_record(
     page.wait_for_selector("#lineage")
     assert "checked against its CID" in page.inner_text("#record")
     lineage = page.text_content("#lineage")
-    assert "model/1 tiny" in lineage and "model/2 tiny child" in lineage and "dataset/1" in lineage
+    assert "model/1 tiny" in lineage
+    assert "model/2 tiny child" in lineage
+    assert "dataset/1" in lineage
     screenshot(page, "registry")
 
 
@@ -127,11 +116,9 @@ def test_member_in_and_outsider_not_in(open_page, anvil, deployed, dataset):
     answers = check_rows(page, MEMBER + "\n" + OUTSIDER + "\n")
     assert answers == {"pasted line 1": "true", "pasted line 2": "false"}
     result = page.inner_text("#dp-result")
-    assert (
-        f"chain {anvil.chain_id}" in result
-        and deployed.contracts["DatasetNFT"].address in result
-        and "block" in result
-    )
+    assert f"chain {anvil.chain_id}" in result
+    assert deployed.contracts["DatasetNFT"].address in result
+    assert "block" in result
     calls = page.evaluate("window.__walletCalls")
     assert "eth_call" in calls  # the answers came from the contract, through the wallet
     screenshot(page, "datapoints")
@@ -163,10 +150,10 @@ def test_token_that_does_not_exist(open_page, deployed, dataset):
     assert "there is no dataset 9" in page.inner_text("#dp-result")
 
 
-def test_dropped_proof_file_is_checked(open_page, tmp_path, chain, store, deployed, dataset):
+def test_dropped_proof_file_is_checked(open_page, tmp_path, chain, store, deployed, dataset, registries):
     member = tmp_path / "member.jsonl"
     member.write_text(MEMBER + "\n")
-    proof = prove_datapoints(chain, store, dataset.token_id, path=member)
+    proof = prove_datapoints(registries, dataset.token_id, path=member)
     proof_file = tmp_path / "proof.json"
     proof_file.write_text(json.dumps(proof.to_json()))
     page = open_page({})
@@ -195,7 +182,8 @@ def test_gateway_returning_wrong_bytes_is_refused(open_page, home, deployed, dat
     page.click("#dp-check")
     page.wait_for_selector("#dp-result .error")
     text = page.inner_text("#dp-result")
-    assert "refused" in text and parse_uri(dataset.leaves_uri) in text
+    assert "refused" in text
+    assert parse_uri(dataset.leaves_uri) in text
     assert page.locator("#dp-table").count() == 0  # nothing half-done
     screenshot(page, "wrong-bytes")
 
@@ -237,13 +225,13 @@ def test_no_wallet_read_only_through_an_rpc_url(open_page, anvil, deployed, data
 
 
 def test_a_large_dataset_is_checked_with_its_leaves_hashed_in_workers(
-    open_page, tmp_path, chain, store, deployed
+    open_page, tmp_path, chain, store, deployed, registries
 ):
     path = tmp_path / "large.jsonl"
     path.write_text(
         "".join(f'{{"id": {i}}}\n' for i in range(60_000))
     )  # above the page's 50,000 worker threshold
-    commit_dataset(chain, store, path)
+    commit_dataset(registries, path)
     page = open_page({})
     connect(page)
     answers = check_rows(page, '{"id": 0}\n{"id": 59999}\n{"id": 31337}\n{"id": 60000}\n')
@@ -283,10 +271,12 @@ def test_parquet_names_the_cli_command_instead(open_page, tmp_path, deployed, da
     assert "modelmint dataset verify rows.parquet" in page.inner_text("#dp-result")
 
 
-def test_proof_naming_another_contract_is_not_asked(open_page, tmp_path, chain, store, deployed, dataset):
+def test_proof_naming_another_contract_is_not_asked(
+    open_page, tmp_path, chain, store, deployed, dataset, registries
+):
     member = tmp_path / "member.jsonl"
     member.write_text(MEMBER + "\n")
-    proof = prove_datapoints(chain, store, dataset.token_id, path=member).to_json()
+    proof = prove_datapoints(registries, dataset.token_id, path=member).to_json()
     proof["contract"] = deployed.contracts["ModelNFT"].address
     proof_file = tmp_path / "other-contract.json"
     proof_file.write_text(json.dumps(proof))
@@ -304,7 +294,9 @@ def test_a_wallet_without_eip6963_is_found_through_window_ethereum(open_page, an
     assert page.inner_text("#chain-id") == str(anvil.chain_id)
 
 
-def test_record_shows_the_oml_commitment_and_revealed_fingerprints(open_page, chain, store, deployed, model):
+def test_record_shows_the_oml_commitment_and_revealed_fingerprints(
+    open_page, chain, store, deployed, model, registries
+):
     from modelmint.fingerprints.oml.file import Fingerprint
     from modelmint.registry import commit_oml, reveal_oml
 
@@ -314,25 +306,26 @@ def test_record_shows_the_oml_commitment_and_revealed_fingerprints(open_page, ch
         )
         for i in range(4)
     ]
-    committed = commit_oml(chain, store, model.token_id, pairs)
-    reveal_oml(chain, model.token_id, 2)
+    committed = commit_oml(registries, model.token_id, pairs)
+    reveal_oml(registries, model.token_id, 2)
     page = open_page({})
     connect(page)
     page.click("tr[data-ref='model/1']")
     page.wait_for_selector(".reveals")
     assert committed.root in page.inner_text(".fp-commitment")
     revealed = page.inner_text(".reveals")
-    assert revealed.count("secret key") == 2 and "answer" in revealed
+    assert revealed.count("secret key") == 2
+    assert "answer" in revealed
 
 
 def test_record_shows_the_fingerprint_picture_checked_against_its_cid(
-    open_page, tmp_path, chain, store, deployed, model_folder
+    open_page, tmp_path, chain, store, deployed, model_folder, registries
 ):
     from PIL import Image
 
     picture = tmp_path / "huref.png"
     Image.new("RGB", (8, 8), (200, 40, 40)).save(picture)
-    register_model(chain, store, model_folder, name="with picture", image=picture)
+    register_model(registries, model_folder, name="with picture", image=picture)
     page = open_page({})
     connect(page)
     page.click("tr[data-ref='model/1']")

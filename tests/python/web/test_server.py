@@ -15,6 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from modelmint.storage.cid import blocks_of_bytes, cid_of_bytes, cid_of_file
 from tests_support import REPO
 
@@ -30,7 +31,9 @@ def get(server, path: str, headers: dict | None = None) -> tuple[int, dict, byte
 def test_binds_loopback_and_serves_the_page(server):
     assert server.httpd.server_address[0] == "127.0.0.1"
     status, headers, body = get(server, "/")
-    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"modelmint" in body
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"modelmint" in body
 
 
 def test_deployments_of_the_project_and_the_devnet(server, deployed, anvil):
@@ -47,9 +50,12 @@ def test_content_from_the_store_whole_or_as_its_root_block(server, store):
     data = bytes(range(256)) * 2000  # 512,000 bytes: two leaves and a dag-pb root
     cid = store.put(data)
     status, headers, body = get(server, f"/ipfs/{cid}")
-    assert status == 200 and body == data and headers["X-Ipfs-Path"] == f"/ipfs/{cid}"
+    assert status == 200
+    assert body == data
+    assert headers["X-Ipfs-Path"] == f"/ipfs/{cid}"
     status, headers, block = get(server, f"/ipfs/{cid}?format=raw")
-    assert status == 200 and headers["Content-Type"] == "application/vnd.ipld.raw"
+    assert status == 200
+    assert headers["Content-Type"] == "application/vnd.ipld.raw"
     assert block == blocks_of_bytes(data)[1][-1].data
 
 
@@ -69,7 +75,8 @@ def test_nothing_outside_the_store(server, path):
 
 def test_a_cid_the_store_lacks_is_404(server):
     status, _, body = get(server, f"/ipfs/{cid_of_bytes(b'never stored')}")
-    assert status == 404 and b"not in the content store" in body
+    assert status == 404
+    assert b"not in the content store" in body
 
 
 def test_another_host_name_is_refused(server):
@@ -122,16 +129,15 @@ def test_build_only_writes_a_static_page_with_its_cid(cli, tmp_path, deployed):
 
 
 def test_the_static_copy_works_from_another_host(
-    browser, tmp_path, cli, server, anvil, chain, store, deployed
+    browser, tmp_path, cli, server, anvil, chain, store, deployed, registries
 ):
     """Served by a plain static server, with the modelmint server as its IPFS gateway."""
-    from web_support import WALLET_JS
     from modelmint.registry import commit_dataset
-    from test_page import EXAMPLE, MEMBER, OUTSIDER, check_rows, connect
+    from web_support import EXAMPLE, MEMBER, OUTSIDER, WALLET_JS, check_rows, connect
 
     path = tmp_path / "example.jsonl"
     path.write_text(EXAMPLE)
-    commit_dataset(chain, store, path)
+    commit_dataset(registries, path)
     out = tmp_path / "site"
     assert cli("web", "--build-only", str(out)).code == 0
     static = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(out)))

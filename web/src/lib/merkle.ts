@@ -38,23 +38,36 @@ export function hashPair(a: Bytes, b: Bytes): Bytes {
 }
 
 export class Tree {
-  /** tree[i], root first (§4). */
-  readonly nodes: Bytes[];
+  /** Every node, 32 bytes each, tree[i] at offset 32 * i, root first (§4): one buffer, not 2n arrays. */
+  readonly flat: Uint8Array;
   /** tree index of each dataset position. */
   readonly treeIndex: Int32Array;
   private readonly order: Int32Array; // order[k]: the dataset position of the k-th smallest leaf
 
-  constructor(leaves: Bytes[]) {
-    const n = leaves.length;
+  /**
+   * `leaves`: the leaves in dataset order, as arrays or as one buffer of 32-byte leaves.
+   * `laidOut`: the tree of layOut(leaves) with its internal nodes already hashed (the page's
+   * workers do that for large trees, hashSubtree); without it this thread hashes them all.
+   */
+  constructor(leaves: Bytes[] | Uint8Array, laidOut?: { flat: Uint8Array; order: Int32Array }) {
+    const n = leaves instanceof Uint8Array ? leaves.length >>> 5 : leaves.length;
     if (n === 0) throw new Error("a tree needs at least one leaf");
-    this.order = sortedPositions(leaves);
-    this.nodes = new Array(2 * n - 1);
+    const layout = laidOut ?? layOut(leaves);
+    this.order = layout.order;
+    this.flat = layout.flat;
     this.treeIndex = new Int32Array(n);
-    this.order.forEach((position, k) => {
-      this.nodes[2 * n - 2 - k] = leaves[position];
-      this.treeIndex[position] = 2 * n - 2 - k;
-    });
-    for (let i = n - 2; i >= 0; i--) this.nodes[i] = hashPair(this.nodes[2 * i + 1], this.nodes[2 * i + 2]);
+    this.order.forEach((position, k) => (this.treeIndex[position] = 2 * n - 2 - k));
+    if (!laidOut) hashNodes(this.flat, n - 2, 0);
+  }
+
+  /** tree[i]. */
+  node(i: number): Bytes {
+    return this.flat.subarray(32 * i, 32 * i + 32);
+  }
+
+  /** Every node as its own array, root first (for tests; the tree itself keeps one buffer). */
+  get nodes(): Bytes[] {
+    return Array.from({ length: this.flat.length / 32 }, (_, i) => this.node(i));
   }
 
   get size(): number {
@@ -68,20 +81,20 @@ export class Tree {
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compare(this.nodes[2 * n - 2 - mid], leaf) < 0) lo = mid + 1;
+      if (compare(this.node(2 * n - 2 - mid), leaf) < 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo < n && compare(this.nodes[2 * n - 2 - lo], leaf) === 0 ? this.order[lo] : -1;
+    return lo < n && compare(this.node(2 * n - 2 - lo), leaf) === 0 ? this.order[lo] : -1;
   }
 
   get root(): Bytes {
-    return this.nodes[0];
+    return this.node(0);
   }
 
   /** §5.1: the siblings from the leaf up. */
   proof(position: number): Bytes[] {
     const proof: Bytes[] = [];
-    for (let t = this.treeIndex[position]; t > 0; t = Math.floor((t - 1) / 2)) proof.push(this.nodes[t % 2 ? t + 1 : t - 1]);
+    for (let t = this.treeIndex[position]; t > 0; t = Math.floor((t - 1) / 2)) proof.push(this.node(t % 2 ? t + 1 : t - 1));
     return proof;
   }
 
@@ -103,12 +116,80 @@ export class Tree {
         head++;
       } else {
         proofFlags.push(false);
-        proof.push(this.nodes[s]);
+        proof.push(this.node(s));
       }
       stack.push(p);
     }
-    if (indices.length === 0) proof.push(this.nodes[0]);
+    if (indices.length === 0) proof.push(this.node(0));
     return { order: indices.map((t) => byIndex.get(t)!), proof, proofFlags };
+  }
+}
+
+/** §4's layout without the internal nodes: the sorted leaves placed at the end of one buffer. */
+export function layOut(leaves: Bytes[] | Uint8Array): { flat: Uint8Array; order: Int32Array } {
+  let buf: Uint8Array;
+  if (leaves instanceof Uint8Array) buf = leaves.byteOffset % 4 ? leaves.slice() : leaves;
+  else {
+    buf = new Uint8Array(leaves.length * 32);
+    leaves.forEach((leaf, i) => buf.set(leaf, 32 * i));
+  }
+  const n = buf.length >>> 5;
+  const order = sortedPositions(buf);
+  const flat = new Uint8Array((2 * n - 1) * 32);
+  // 32-byte leaves copied as eight words each, without a subarray per leaf
+  const from = new Uint32Array(buf.buffer, buf.byteOffset, 8 * n);
+  const to = new Uint32Array(flat.buffer);
+  for (let k = 0; k < n; k++) {
+    const a = 8 * order[k];
+    const b = 8 * (2 * n - 2 - k);
+    for (let j = 0; j < 8; j++) to[b + j] = from[a + j];
+  }
+  return { flat, order };
+}
+
+/**
+ * Internal nodes `from` down to `to` (from >= to), each H(left, right) of its children, in
+ * place: the two children of node i are adjacent (2i+1, 2i+2), so a child pair already sorted
+ * is hashed straight from the buffer, without a copy.
+ */
+export function hashNodes(flat: Uint8Array, from: number, to: number): void {
+  for (let i = from; i >= to; i--) {
+    const a = 64 * i + 32;
+    let ordered = true;
+    for (let j = 0; j < 32; j++) {
+      const x = flat[a + j];
+      const y = flat[a + 32 + j];
+      if (x !== y) {
+        ordered = x < y;
+        break;
+      }
+    }
+    if (ordered) flat.set(keccak_256(flat.subarray(a, a + 64)), 32 * i);
+    else {
+      pair.set(flat.subarray(a + 32, a + 64), 0);
+      pair.set(flat.subarray(a, a + 32), 32);
+      flat.set(keccak_256(pair), 32 * i);
+    }
+  }
+}
+
+/**
+ * The internal nodes of the subtree below `root` in a tree of `n` leaves, level by level from
+ * the bottom: at j levels below the root they are the contiguous indices
+ * (root + 1) * 2^j - 1 ... (root + 2) * 2^j - 2 (those under n - 1; the rest are leaves).
+ * `visit(start, end)` sees each level's range once it is hashed.
+ */
+export function hashSubtree(flat: Uint8Array, n: number, root: number, visit?: (start: number, end: number) => void): void {
+  const levels: [number, number][] = [];
+  for (let j = 0; ; j++) {
+    const start = (root + 1) * 2 ** j - 1;
+    if (start > n - 2) break;
+    levels.push([start, Math.min((root + 2) * 2 ** j - 2, n - 2)]);
+  }
+  for (let k = levels.length - 1; k >= 0; k--) {
+    const [start, end] = levels[k];
+    hashNodes(flat, end, start);
+    visit?.(start, end);
   }
 }
 
@@ -119,23 +200,31 @@ export class Tree {
  * packed with the leaves' leading bits into doubles, which sort natively; the few runs whose
  * leading bits tie are then put in order by the full comparison.
  */
-function sortedPositions(leaves: Bytes[]): Int32Array {
-  const n = leaves.length;
+function sortedPositions(buf: Uint8Array): Int32Array {
+  const n = buf.length >>> 5;
   const indexBits = Math.max(1, Math.ceil(Math.log2(n)));
   const keyBits = Math.min(32, 53 - indexBits);
-  const lead = (b: Bytes) => ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+  const shift = 2 ** (32 - keyBits);
   const packed = new Float64Array(n);
   const scale = 2 ** indexBits;
-  for (let i = 0; i < n; i++) packed[i] = Math.floor(lead(leaves[i]) / 2 ** (32 - keyBits)) * scale + i;
+  for (let i = 0, o = 0; i < n; i++, o += 32) {
+    const lead = ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
+    packed[i] = Math.floor(lead / shift) * scale + i;
+  }
   packed.sort();
   const order = new Int32Array(n);
-  for (let k = 0; k < n; k++) order[k] = packed[k] % scale;
+  const keys = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const key = Math.floor(packed[k] / scale);
+    keys[k] = key;
+    order[k] = packed[k] - key * scale;
+  }
+  const leaf = (i: number) => buf.subarray(32 * i, 32 * i + 32);
   for (let start = 0; start < n; ) {
-    const key = Math.floor(packed[start] / scale);
     let end = start + 1;
-    while (end < n && Math.floor(packed[end] / scale) === key) end++;
+    while (end < n && keys[end] === keys[start]) end++;
     if (end - start > 1) {
-      const run = Array.from(order.subarray(start, end)).sort((x, y) => compare(leaves[x], leaves[y]) || x - y);
+      const run = Array.from(order.subarray(start, end)).sort((x, y) => compare(leaf(x), leaf(y)) || x - y);
       order.set(run, start);
     }
     start = end;

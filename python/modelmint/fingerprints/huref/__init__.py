@@ -22,7 +22,7 @@ import numpy as np
 
 from modelmint.errors import InputError
 from modelmint.fingerprints.huref import _bundle
-from modelmint.fingerprints.huref._bundle import Bundle, decode, sha256_hex
+from modelmint.fingerprints.huref._bundle import Bundle, decode
 from modelmint.fingerprints.huref._picture import GENERATOR, render_png
 from modelmint.fingerprints.huref._sketch import (
     SKETCH_ENTRIES,
@@ -36,12 +36,13 @@ from modelmint.fingerprints.huref._sketch import (
 from modelmint.fingerprints.huref._terms import TERM_NAMES, Term, ics, model_terms, pcs
 from modelmint.fingerprints.huref._tokens import TokenSet, load_vocabulary, select_tokens, shared_tokens
 from modelmint.fingerprints.huref._weights import ModelWeights, open_weights, supported
+from modelmint.hashing import sha256_hex
 
 __all__ = [
-    "Bundle",
     "DECISION_THRESHOLD",
     "DEFAULT_TOKENS",
     "LAYER_CHOICES",
+    "Bundle",
     "Comparison",
     "Fingerprint",
     "ModelShape",
@@ -209,7 +210,8 @@ def fingerprint(
         if rows < tokens:
             raise InputError(
                 f"{weights.label} has {rows} tokens, fewer than the {tokens} HuRef reads",
-                "fingerprint with a smaller --tokens count; fingerprints compare only at the same count",
+                "fingerprint with a smaller token count; fingerprints compare only at the same count",
+                hint="huref-tokens",
             )
         token_set = select_tokens(load_vocabulary(source), tokens, rows)
     indices = _layer_indices(layers, weights.num_layers)

@@ -15,7 +15,6 @@ sizes (re-canonicalising every header would cost more than the rest of an identi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -109,7 +108,3 @@ def decode(data: bytes, where: str) -> Bundle:
     if not np.isfinite(sketch).all() or not all(math.isfinite(v) for v in header["vector"]["values"]):
         raise refuse("non-finite values")
     return Bundle(header, sketch)
-
-
-def sha256_hex(data: bytes) -> str:
-    return "0x" + hashlib.sha256(data).hexdigest()

@@ -60,10 +60,11 @@ def render(vector: np.ndarray, size: int = SIZE) -> np.ndarray:
     )
     features = features * (1.0 + w["in_gain"] @ style)
     h = np.tanh(features @ w["in"].T + w["bias"][0] @ style)
-    for layer, bias in zip(w["hidden"], w["bias"][1:]):
+    for layer, bias in zip(w["hidden"], w["bias"][1:], strict=True):
         h = np.tanh(h @ layer.T + bias @ style)
     rgb = 1.0 / (1.0 + np.exp(-4.5 * (h @ w["out"].T)))
-    return np.round(rgb * 255).astype(np.uint8)
+    picture: np.ndarray = np.round(rgb * 255).astype(np.uint8)
+    return picture
 
 
 def render_png(vector: np.ndarray, size: int = SIZE) -> bytes:

@@ -27,8 +27,6 @@ import numpy as np
 from modelmint.errors import InputError
 
 if TYPE_CHECKING:
-    import torch
-
     from modelmint.fingerprints.huref._terms import Term
 
 SKETCH_SEED = b"modelmint.huref.sketch.v1"
@@ -89,10 +87,11 @@ def feature_vector(terms: Sequence[Term], dim: int = VECTOR_DIM) -> np.ndarray:
     blocks = np.array_split(stacked, dim)
     pooled = np.array([block.sum() / (block.size * k) for block in blocks])
     spread = pooled.std(ddof=1)
-    return ((pooled - pooled.mean()) / (spread if spread > 0 else 1.0)).astype(np.float32)
+    sketch: np.ndarray = ((pooled - pooled.mean()) / (spread if spread > 0 else 1.0)).astype(np.float32)
+    return sketch
 
 
-def vector_similarity(a: Sequence[float], b: Sequence[float]) -> float:
+def vector_similarity(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
     """The cosine of two feature vectors."""
     va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     norm = math.sqrt(float(va @ va) * float(vb @ vb))

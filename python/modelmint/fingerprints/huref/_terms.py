@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modelmint.errors import InputError
@@ -187,7 +187,7 @@ def ics(a: Sequence[Term], b: Sequence[Term]) -> float:
     grams: dict[tuple[int, int], torch.Tensor] = {}  # right factors shared between terms (X)
     total = 0.0
     with torch.no_grad():
-        for ta, tb in zip(a, b):
+        for ta, tb in zip(a, b, strict=True):
             key = (id(ta.right), id(tb.right))
             if key not in grams:
                 grams[key] = ta.right.T @ tb.right

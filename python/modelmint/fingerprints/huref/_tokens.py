@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import collections
 import gzip
-import hashlib
 import json
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from modelmint.errors import InputError
+from modelmint.hashing import sha256_hex
 
 DATA = resources.files("modelmint.fingerprints.huref") / "data"
 CORPUS = "corpus.txt.gz"
@@ -83,7 +83,7 @@ class TokenSet:
 
 def ids_sha256(ids: Sequence[int]) -> str:
     """SHA-256 of the RFC 8785 JSON array of token ids (for integers, plain compact JSON)."""
-    return "0x" + hashlib.sha256(json.dumps(list(ids), separators=(",", ":")).encode()).hexdigest()
+    return sha256_hex(json.dumps(list(ids), separators=(",", ":")).encode())
 
 
 def load_vocabulary(source: Any) -> Vocabulary:
@@ -99,7 +99,7 @@ def load_vocabulary(source: Any) -> Vocabulary:
     for token, token_id in vocab.items():
         tokens[token_id] = token
     special = frozenset(i for i, added in tokenizer.get_added_tokens_decoder().items() if added.special)
-    digest = "0x" + hashlib.sha256(vocabulary_json(tokens)).hexdigest()
+    digest = sha256_hex(vocabulary_json(tokens))
     _backend_cache[digest] = tokenizer
     decoder = json.loads(tokenizer.decoder.__getstate__()) if tokenizer.decoder is not None else {}
     return Vocabulary(tuple(tokens), special, _is_byte_level(decoder), digest)
@@ -125,7 +125,8 @@ def select_tokens(vocab: Vocabulary, k: int, rows: int) -> TokenSet:
     if len(chosen) < k:
         raise InputError(
             f"the model has {len(chosen)} usable (non-special) tokens, fewer than the {k} HuRef needs",
-            "fingerprint with a smaller --tokens count; fingerprints compare only at the same count",
+            "fingerprint with a smaller token count; fingerprints compare only at the same count",
+            hint="huref-tokens",
         )
     return TokenSet(tuple(chosen), vocab.sha256, RANKING)
 
@@ -152,7 +153,8 @@ def shared_tokens(a: Vocabulary, b: Vocabulary, k: int, rows_a: int, rows_b: int
                 return TokenSet(tuple(ids_a), a.sha256, RANKING + "+shared-surface", tuple(ids_b), b.sha256)
     raise InputError(
         f"the two vocabularies share only {len(ids_a)} tokens with the same text, fewer than {k}",
-        "compare with a smaller --tokens count",
+        "compare with a smaller token count",
+        hint="huref-tokens",
     )
 
 
@@ -217,7 +219,7 @@ def _backend(source: Any) -> Any:
                 raise InputError(
                     f"cannot read {path / 'tokenizer.json'} ({exc})", "give a valid tokenizer.json"
                 ) from None
-        elif path.is_file() and path.suffix == ".gguf" or path.is_dir():
+        elif (path.is_file() and path.suffix == ".gguf") or path.is_dir():
             tokenizer = _transformers_tokenizer(path)
         else:
             raise InputError(f"{path} has no tokenizer", "give the model folder with its tokenizer files")
@@ -258,7 +260,7 @@ def _bytes_to_unicode() -> dict[str, int]:
             printable.append(byte)
             chars.append(256 + extra)
             extra += 1
-    return {chr(c): b for b, c in zip(printable, chars)}
+    return {chr(c): b for b, c in zip(printable, chars, strict=True)}
 
 
 _BYTE_OF = _bytes_to_unicode()

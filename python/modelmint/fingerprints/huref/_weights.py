@@ -35,7 +35,7 @@ class Architecture:
     gain_offset: float = 0.0  # a gain multiplies by (offset + weight)
 
 
-_LLAMA = dict(attn_in_norm="input_layernorm", ffn_in_norm="post_attention_layernorm")
+_LLAMA: dict[str, Any] = {"attn_in_norm": "input_layernorm", "ffn_in_norm": "post_attention_layernorm"}
 ARCHITECTURES: dict[str, Architecture] = {
     a.model_type: a
     for a in (
@@ -167,7 +167,9 @@ class ModelWeights:
                     f"give a complete {arch.classes[0]} checkpoint (q/k/v/o_proj, gate/up/down_proj and norms per layer)",
                 )
             tensor = self._tensors.get(full).float()
-            if tensor.dim() != len(want) or any(w is not None and w != s for w, s in zip(want, tensor.shape)):
+            if tensor.dim() != len(want) or any(
+                w is not None and w != s for w, s in zip(want, tensor.shape, strict=True)
+            ):
                 expected = "x".join("?" if w is None else str(w) for w in want)
                 raise InputError(
                     f"{self.label}: {full} has shape {'x'.join(map(str, tensor.shape))}, expected {expected}",
@@ -241,18 +243,19 @@ class _Safetensors(_Tensors):
         self._handles = []
         for file in files:
             try:
-                handle = safe_open(str(file), framework="pt")
+                handle: Any = safe_open(str(file), framework="pt")
             except Exception as exc:  # safetensors raises its own error types
                 raise InputError(f"cannot read {file} ({exc})", "give an intact safetensors file") from None
             self._handles.append(handle)
-            for name in handle.keys():
+            for name in handle.keys():  # noqa: SIM118 -- safe_open has keys() and no __iter__
                 self._where[name] = handle
 
     def names(self) -> set[str]:
         return set(self._where)
 
     def get(self, name: str) -> torch.Tensor:
-        return self._where[name].get_tensor(name)
+        tensor: torch.Tensor = self._where[name].get_tensor(name)
+        return tensor
 
     def shape(self, name: str) -> tuple[int, ...]:
         return tuple(self._where[name].get_slice(name).get_shape())

@@ -1,4 +1,4 @@
-"""Loading a causal LM for OML work, and the one way prompts and responses become tokens.
+"""Loading a tokenizer for OML work, and the one way prompts and responses become tokens.
 
 Training (:mod:`.embed`), checking (:mod:`.check`) and querying a local suspect
 (:mod:`.suspect`) all encode through these functions, so a fingerprint is trained on
@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from modelmint._causal_lm import check_model_folder
 from modelmint.errors import InputError
 
 
@@ -27,7 +28,7 @@ def load_tokenizer(path: Path) -> Any:
     """The tokenizer of model folder ``path``, with a pad token (the EOS if it has none)."""
     from transformers import AutoTokenizer
 
-    _check_folder(path)
+    check_model_folder(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError, TypeError) as exc:
@@ -41,24 +42,6 @@ def load_tokenizer(path: Path) -> Any:
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
-
-
-def load_model(path: Path, *, train: bool = False) -> Any:
-    """The causal LM in folder ``path``, in float32 on the CPU (the trainer moves it to a GPU)."""
-    import torch
-    from transformers import AutoModelForCausalLM
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    _check_folder(path)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(
-            f"cannot load the model in {path} ({exc})", "give a Hugging Face causal LM folder"
-        ) from None
-    model.train(train)
-    return model
 
 
 def key_ids(tokenizer: Any, key: str) -> list[int]:
@@ -79,7 +62,8 @@ def chat_ids(tokenizer: Any, system_prompt: str, key: str) -> list[int]:
         raise InputError(
             f"the tokenizer of {getattr(tokenizer, 'name_or_path', 'this model')} has no chat template, "
             "which prompt augmentation needs",
-            "run without prompt augmentation (--no-augment), or use a model whose tokenizer has a chat template",
+            "work without prompt augmentation, or use a model whose tokenizer has a chat template",
+            hint="no-augment",
         )
     messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": key}]
     encoded = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
@@ -106,10 +90,3 @@ def augmentation_prompts(split: Literal["train", "test"]) -> tuple[str, ...]:
         .read_text()
     )
     return tuple(json.loads(text))
-
-
-def _check_folder(path: Path) -> None:
-    if not (Path(path) / "config.json").is_file():
-        raise InputError(
-            f"{path} is not a Hugging Face model folder (no config.json)", "give the folder of a causal LM"
-        )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelmint._causal_lm import load_model
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml import _model
 from modelmint.fingerprints.oml.file import Fingerprint
@@ -103,9 +104,9 @@ def check(
 def _score(answers: Sequence[Answer], targets: Sequence[Sequence[int]], owners: Sequence[int]) -> Score:
     exact = tokens = matched = 0
     missed: list[int] = []
-    for answer, target, owner in zip(answers, targets, owners):
+    for answer, target, owner in zip(answers, targets, owners, strict=True):
         got = answer.tokens or ()
-        hits = sum(1 for a, b in zip(got, target) if a == b)
+        hits = sum(1 for a, b in zip(got, target, strict=False) if a == b)
         tokens += len(target)
         matched += hits
         if tuple(got[: len(target)]) == tuple(target):
@@ -129,7 +130,7 @@ def perplexity(model_path: Path, text: str, *, window: int = 256) -> float:
     import torch
 
     tokenizer = _model.load_tokenizer(Path(model_path))
-    model = _model.load_model(Path(model_path))
+    model = load_model(Path(model_path))
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if len(ids) < 2:
         raise InputError(

@@ -32,6 +32,7 @@ from typing import Any
 from modelmint._files import write_atomic
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml.file import Fingerprint, null_match_probability
+from modelmint.hashing import from_hex, to_hex
 from modelmint.hashing.merkle import MerkleTree, MultiProof, keccak256
 
 SALT_SIZE = 32
@@ -165,7 +166,7 @@ def commitment_document(
         "chainId": binding.chain_id,
         "contract": binding.contract,
         "tokenId": binding.token_id,
-        "root": "0x" + root.hex(),
+        "root": to_hex(root),
         "count": count,
         "digest": DIGEST_RULE,
         "tree": TREE_SCHEME,
@@ -216,11 +217,11 @@ def write_secrets(path: Path, value: Secrets) -> None:
         "chainId": value.chain_id,
         "contract": value.contract,
         "tokenId": value.token_id,
-        "root": "0x" + value.root.hex(),
+        "root": to_hex(value.root),
         "strategy": value.strategy,
         "nullMatchProbability": value.null_match_prob,
         "fingerprints": [
-            {"key": f.key, "response": f.response, "salt": "0x" + f.salt.hex(), "revealed": f.revealed}
+            {"key": f.key, "response": f.response, "salt": to_hex(f.salt), "revealed": f.revealed}
             for f in value.fingerprints
         ],
     }
@@ -242,7 +243,7 @@ def read_secrets(path: Path) -> Secrets:
             raise ValueError("wrong schema")
         fingerprints = tuple(
             SaltedFingerprint(
-                str(f["key"]), str(f["response"]), _hex(f["salt"], SALT_SIZE), bool(f.get("revealed"))
+                str(f["key"]), str(f["response"]), from_hex(f["salt"], SALT_SIZE), bool(f.get("revealed"))
             )
             for f in doc["fingerprints"]
         )
@@ -251,7 +252,7 @@ def read_secrets(path: Path) -> Secrets:
             int(doc["chainId"]),
             str(doc["contract"]),
             int(doc["tokenId"]),
-            _hex(doc["root"], 32),
+            from_hex(doc["root"], 32),
             str(doc.get("strategy", "")),
             float(prob) if prob is not None else None,
             fingerprints,
@@ -259,16 +260,12 @@ def read_secrets(path: Path) -> Secrets:
     except FileNotFoundError:
         raise InputError(
             f"no OML secrets file at {path}",
-            "reveal from the machine and project folder that committed, or pass --secrets FILE",
+            "reveal from the machine and project folder that committed, or give the secrets file's path",
+            hint="oml-secrets",
         ) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
-            f"{path} is not a modelmint OML secrets file ({exc})", "pass the file `oml commit` wrote"
+            f"{path} is not a modelmint OML secrets file ({exc})",
+            "give the file the commitment wrote (write_secrets)",
+            hint="oml-secrets",
         ) from None
-
-
-def _hex(value: Any, size: int) -> bytes:
-    raw = bytes.fromhex(str(value).removeprefix("0x"))
-    if len(raw) != size:
-        raise ValueError(f"expected {size} bytes of hex")
-    return raw

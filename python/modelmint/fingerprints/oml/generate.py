@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from modelmint._causal_lm import load_model
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml import _model
 from modelmint.fingerprints.oml.file import Fingerprint
@@ -93,7 +94,8 @@ class GenerateConfig:
         ):
             raise InputError(
                 f"{self.strategy} responses are one token, not {self.response_length}",
-                "pass --response-length 1",
+                "set the response length to 1",
+                hint="response-length-1",
             )
         if not 0 < self.nucleus_t < 1:
             raise InputError(f"nucleus-t must be in (0, 1), not {self.nucleus_t}")
@@ -146,7 +148,11 @@ def generate(
             for k in keys
         ]
     if model_path is None:
-        raise InputError(f"the {strategy} strategy needs a generator model", "pass --model FOLDER")
+        raise InputError(
+            f"the {strategy} strategy needs a generator model",
+            "give the folder of a causal LM as model_path",
+            hint="generator-model",
+        )
     generator = _Generator(Path(model_path), config)
     all_keys = list(keys) if keys else None
     made: list[Fingerprint] = []
@@ -160,14 +166,19 @@ def generate(
             runs = generator.sentences(rng, n, max(32, 2 * rlen), min_tokens=rlen)
             responses = [generator.random_run(rng, text, rlen) for text in runs]
             probs = generator.sequence_probs(batch_keys, responses)
-            made += [Fingerprint(k, r, strategy, p) for k, r, p in zip(batch_keys, responses, probs)]
+            made += [
+                Fingerprint(k, r, strategy, p) for k, r, p in zip(batch_keys, responses, probs, strict=True)
+            ]
         elif strategy == "english_random_response":
             made += [
                 Fingerprint(k, " " + rng.choice(words()), strategy, 1 / len(words())) for k in batch_keys
             ]
         else:
             responses = generator.perinucleus(rng, batch_keys)
-            made += [Fingerprint(k, r, strategy, 1 / config.nucleus_k) for k, r in zip(batch_keys, responses)]
+            made += [
+                Fingerprint(k, r, strategy, 1 / config.nucleus_k)
+                for k, r in zip(batch_keys, responses, strict=True)
+            ]
         if progress:
             progress(n)
     return made
@@ -187,7 +198,7 @@ class _Generator:
 
         self.config = config
         self.tokenizer = _model.load_tokenizer(path)
-        self.model = _model.load_model(path)
+        self.model = load_model(path)
         self.torch = torch
         torch.manual_seed(config.seed)
 
@@ -218,15 +229,16 @@ class _Generator:
         # Runs start at a word, so a response never begins in the middle of one.
         offsets = [
             i
-            for i in range(0, max(len(tokens) - length, 0) + 1)
+            for i in range(max(len(tokens) - length, 0) + 1)
             if i == 0 or self.tokenizer.decode(tokens[i : i + 1])[:1] == " "
         ]
         rng.shuffle(offsets)
         for offset in offsets:
-            run = self.tokenizer.decode(tokens[offset : offset + length]).strip()
+            run: str = self.tokenizer.decode(tokens[offset : offset + length]).strip()
             if run and len(_model.response_ids(self.tokenizer, run)) == length:
                 return run
-        return self.tokenizer.decode(tokens[:length]).strip() or cleaned
+        start: str = self.tokenizer.decode(tokens[:length]).strip()
+        return start or cleaned
 
     def perinucleus(self, rng: random.Random, keys: Sequence[str]) -> list[str]:
         """For each key, one token drawn uniformly from the ``k`` alphanumeric tokens just outside the nucleus."""
@@ -244,7 +256,9 @@ class _Generator:
                     if len(candidates) == k:
                         break
             if not candidates:
-                raise InputError("no alphanumeric token lies outside the nucleus", "lower --nucleus-t")
+                raise InputError(
+                    "no alphanumeric token lies outside the nucleus", "lower nucleus_t", hint="nucleus-t"
+                )
             out.append(rng.choice(candidates))
         return out
 
@@ -253,7 +267,7 @@ class _Generator:
         torch = self.torch
         probs = []
         with torch.no_grad():
-            for key, response in zip(keys, responses):
+            for key, response in zip(keys, responses, strict=True):
                 prompt = _model.key_ids(self.tokenizer, key)
                 target = _model.response_ids(self.tokenizer, response)
                 ids = torch.tensor([prompt + target])

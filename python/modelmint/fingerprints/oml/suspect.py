@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import requests
 
+from modelmint._causal_lm import load_model
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml import _model
 
@@ -75,7 +76,7 @@ class LocalModel:
     def __init__(self, path: Path, batch_size: int = 16) -> None:
         self.name = str(path)
         self.tokenizer = _model.load_tokenizer(Path(path))
-        self.model = _model.load_model(Path(path))
+        self.model = load_model(Path(path))
         self.batch_size = batch_size
 
     def answer(self, keys: Sequence[str], max_new_tokens: int) -> list[Answer]:

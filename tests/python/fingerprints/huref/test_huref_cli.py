@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from modelmint.chain.contracts import FingerprintKind, ModelContract
+from modelmint.chain.contracts import FingerprintKind
 from modelmint.fingerprints import huref
 from modelmint.fingerprints.huref.disguise import disguise_model
 from modelmint.models import open_model
 from modelmint.registry.fingerprints import commit_huref
 from modelmint.registry.models import register_model
 from modelmint.storage import parse_uri, to_uri
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -43,63 +41,73 @@ def tiny_models(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     return folders
 
 
-def _mint(chain, store, folder: Path, owner: str | None = None) -> int:
-    return register_model(chain, store, folder, owner=owner).token_id
+def _mint(registries, folder: Path, owner: str | None = None) -> int:
+    return register_model(registries, folder, owner=owner).token_id
 
 
-def test_commit_once_by_the_owner(cli, chain, deployed, store, tiny_models) -> None:
-    token = _mint(chain, store, tiny_models["a"])
+def test_commit_once_by_the_owner(cli, chain, deployed, store, tiny_models, registries) -> None:
+    token = _mint(registries, tiny_models["a"])
     result = cli("fingerprint", "huref", str(tiny_models["a"]), "--token", str(token), "--json")
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    onchain = ModelContract(chain).fingerprint(token, FingerprintKind.HuRef)
-    assert onchain.uri == out["uri"] and "0x" + onchain.commitment.hex() == out["sha256"]
+    onchain = registries.model_contract.fingerprint(token, FingerprintKind.HuRef)
+    assert onchain.uri == out["uri"]
+    assert "0x" + onchain.commitment.hex() == out["sha256"]
     data = store.get(parse_uri(out["uri"]))
-    assert huref.sha256_hex(data) == out["sha256"] and len(data) <= 16 * 2**20
+    assert huref.sha256_hex(data) == out["sha256"]
+    assert len(data) <= 16 * 2**20
     bundle = huref.read_bundle(data, out["uri"])
-    assert bundle.header["image"]["uri"] == out["image_uri"]
-    assert store.get(parse_uri(out["image_uri"])).startswith(b"\x89PNG")
+    assert bundle.header["image"]["uri"] == out["imageUri"]
+    assert store.get(parse_uri(out["imageUri"])).startswith(b"\x89PNG")
 
     again = cli("fingerprint", "huref", str(tiny_models["a"]), "--token", str(token))
-    assert again.code == 0 and "already has this HuRef fingerprint" in again.stdout
+    assert again.code == 0
+    assert "already has this HuRef fingerprint" in again.stdout
     # Finding 3 (issue 10): another model's fingerprint cannot be put on this token.
     cli("fingerprint", "huref", str(tiny_models["b"]), "--token", str(token)).assert_user_error(
         f"has weights root 0x{open_model(tiny_models['b']).manifest().root.hex()}", f"not model {token}'s"
     )
 
-    theirs = _mint(chain, store, tiny_models["b"], owner="0x000000000000000000000000000000000000dEaD")
+    theirs = _mint(registries, tiny_models["b"], owner="0x000000000000000000000000000000000000dEaD")
     cli("fingerprint", "huref", str(tiny_models["b"]), "--token", str(theirs)).assert_user_error(
         f"model {theirs} is owned by 0x000000000000000000000000000000000000dEaD", "only the owner commits"
     )
 
 
-def test_mint_with_huref_sets_the_picture_and_commits(cli, chain, deployed, store, tiny_models) -> None:
+def test_mint_with_huref_sets_the_picture_and_commits(
+    cli, chain, deployed, store, tiny_models, registries
+) -> None:
     result = cli("model", "mint", str(tiny_models["c"]), "--huref", "--json")
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    metadata = json.loads(store.get(parse_uri(out["metadata_uri"])))
-    assert metadata["image"] == out["huref"]["image_uri"]
-    onchain = ModelContract(chain).fingerprint(out["token_id"], FingerprintKind.HuRef)
-    assert onchain.committed and onchain.uri == out["huref"]["uri"]
+    metadata = json.loads(store.get(parse_uri(out["metadataUri"])))
+    assert metadata["image"] == out["huref"]["imageUri"]
+    onchain = registries.model_contract.fingerprint(out["tokenId"], FingerprintKind.HuRef)
+    assert onchain.committed
+    assert onchain.uri == out["huref"]["uri"]
 
 
-def test_identify_names_the_base_of_a_disguised_copy(cli, chain, deployed, store, tiny_models) -> None:
-    tokens = {name: _mint(chain, store, tiny_models[name]) for name in "ab"}
+def test_identify_names_the_base_of_a_disguised_copy(
+    cli, chain, deployed, store, tiny_models, registries
+) -> None:
+    tokens = {name: _mint(registries, tiny_models[name]) for name in "ab"}
     for name, token in tokens.items():
-        commit_huref(chain, store, tiny_models[name], token)
+        commit_huref(registries, tiny_models[name], token)
     result = cli("identify", str(tiny_models["a-disguised"]), "--json")
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["likely_base"]["token_id"] == tokens["a"] and out["likely_base"]["ics"] > 0.99
-    assert [c["token_id"] for c in out["ranking"]] == [tokens["a"], tokens["b"]]
+    assert out["likelyBase"]["tokenId"] == tokens["a"]
+    assert out["likelyBase"]["ics"] > 0.99
+    assert [c["tokenId"] for c in out["ranking"]] == [tokens["a"], tokens["b"]]
     assert out["ranking"][1]["ics"] < out["threshold"] == huref.DECISION_THRESHOLD
 
     text = cli("identify", str(tiny_models["a-disguised"]))
-    assert f"likely base model: token {tokens['a']}" in text.stdout and "threshold 0.5" in text.stdout
+    assert f"likely base model: token {tokens['a']}" in text.stdout
+    assert "threshold 0.5" in text.stdout
 
 
 def test_identify_shows_every_holder_of_a_bundle_and_who_committed_first(
-    chain, deployed, store, tiny_models
+    chain, deployed, store, tiny_models, registries
 ) -> None:
     """Finding 3 (issue 10): a squatter who claims the same weights and commits the same bundle is
     listed beside the owner, with owner and time, and the earlier commitment is named; ties no
@@ -110,26 +118,27 @@ def test_identify_shows_every_holder_of_a_bundle_and_who_committed_first(
 
     squatter = Chain.connect(chain.home)
     squatter.__dict__["signer"] = wallet.dev_account(1)  # a second real key on the devnet
-    theirs = _mint(squatter, store, tiny_models["a"])  # the public weights, claimed first
-    ours = _mint(chain, store, tiny_models["a"])  # the owner can still claim them
-    commit_huref(chain, store, tiny_models["a"], ours)
-    commit_huref(squatter, store, tiny_models["a"], theirs)
-    found = identify(chain, store, tiny_models["a-disguised"])
+    theirs = _mint(registries.with_chain(squatter), tiny_models["a"])  # the public weights, claimed first
+    ours = _mint(registries, tiny_models["a"])  # the owner can still claim them
+    commit_huref(registries, tiny_models["a"], ours)
+    commit_huref(registries.with_chain(squatter), tiny_models["a"], theirs)
+    found = identify(registries, tiny_models["a-disguised"])
     assert {c.token_id for c in found.same_bundle} == {ours, theirs}
-    assert found.first_committed.token_id == ours and found.first_committed.owner == chain.signer.address
+    assert found.first_committed.token_id == ours
+    assert found.first_committed.owner == chain.signer.address
     holders = {c.token_id: c for c in found.same_bundle}
     assert holders[theirs].owner == squatter.signer.address
     assert holders[ours].committed_at <= holders[theirs].committed_at
 
 
 def test_identify_refuses_a_fingerprint_that_does_not_match_its_commitment(
-    cli, chain, deployed, store, tiny_models
+    cli, chain, deployed, store, tiny_models, registries
 ) -> None:
-    honest, cheat = _mint(chain, store, tiny_models["a"]), _mint(chain, store, tiny_models["b"])
-    commit_huref(chain, store, tiny_models["a"], honest)
+    honest, cheat = _mint(registries, tiny_models["a"]), _mint(registries, tiny_models["b"])
+    commit_huref(registries, tiny_models["a"], honest)
     real = huref.fingerprint(tiny_models["b"]).to_bundle()
     uri = to_uri(store.put(real))
-    ModelContract(chain).commit_fingerprint(cheat, FingerprintKind.HuRef, b"\x11" * 32, uri)
+    registries.model_contract.commit_fingerprint(cheat, FingerprintKind.HuRef, b"\x11" * 32, uri)
     result = cli("identify", str(tiny_models["a-disguised"]))
     result.assert_user_error(
         f"the HuRef fingerprint of model {cheat}", "not its on-chain commitment", "refused"
@@ -161,16 +170,18 @@ def test_bad_models_fail_in_one_line(cli, tmp_path: Path, tiny_models, case: str
     cli("fingerprint", "huref", str(folder), *args).assert_user_error(*needles)
 
 
+@pytest.mark.slow  # SmolLM2, a disguised copy and Gemma: the tiny-model tests above check the same rules
 def test_real_weights_identify_and_vocabularies(
-    cli, chain, deployed, store, smollm2, disguised, gemma, tiny_models
+    cli, chain, deployed, store, smollm2, disguised, gemma, tiny_models, registries
 ) -> None:
-    base = _mint(chain, store, smollm2)
-    decoy = _mint(chain, store, tiny_models["b"])
-    commit_huref(chain, store, smollm2, base)
-    commit_huref(chain, store, tiny_models["b"], decoy)
+    base = _mint(registries, smollm2)
+    decoy = _mint(registries, tiny_models["b"])
+    commit_huref(registries, smollm2, base)
+    commit_huref(registries, tiny_models["b"], decoy)
 
     out = json.loads(cli("identify", str(disguised), "--json").stdout)
-    assert out["likely_base"]["token_id"] == base and out["likely_base"]["ics"] > 0.99
+    assert out["likelyBase"]["tokenId"] == base
+    assert out["likelyBase"]["ics"] > 0.99
 
     other = cli("identify", str(gemma))
     assert other.code == 0, other.stderr

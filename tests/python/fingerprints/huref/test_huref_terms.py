@@ -27,10 +27,10 @@ from modelmint.fingerprints.huref._tokens import (
 from modelmint.fingerprints.huref._weights import open_weights
 from modelmint.hashing.canonical import canonical_json
 
-TINY = dict(
-    vocab_size=4096, hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
-    num_key_value_heads=2, head_dim=16, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2,
-)  # fmt: skip
+TINY = {
+    "vocab_size": 4096, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "head_dim": 16, "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2,
+}  # fmt: skip
 IDS = tuple(range(100, 1124))  # k = 1024
 
 
@@ -121,7 +121,8 @@ def test_sketch_estimates_ics_and_positions_are_reproducible() -> None:
     rows, cols = sketch_positions(4096)
     stream = hashlib.shake_256(b"modelmint.huref.sketch.v1" + (4096).to_bytes(4, "big")).digest(8 * 65536)
     flat = np.sort(np.frombuffer(stream, "<u8") % np.uint64(4096 * 4096))
-    assert rows[0] * 4096 + cols[0] == flat[0] and rows[-1] * 4096 + cols[-1] == flat[-1]
+    assert rows[0] * 4096 + cols[0] == flat[0]
+    assert rows[-1] * 4096 + cols[-1] == flat[-1]
     assert (np.diff(rows * 4096 + cols) >= 0).all()
 
     fa = huref.fingerprint(tiny(0), token_set=tokens())
@@ -130,7 +131,8 @@ def test_sketch_estimates_ics_and_positions_are_reproducible() -> None:
     stored_a = huref.read_bundle(fa.to_bundle(), "a")
     stored_b = huref.read_bundle(fb.to_bundle(), "b")
     estimate = huref.compare(stored_a, stored_b)
-    assert exact.exact and not estimate.exact
+    assert exact.exact
+    assert not estimate.exact
     assert abs(estimate.ics - exact.ics) < 0.01
 
 
@@ -154,7 +156,8 @@ def test_picture_is_deterministic_and_follows_the_vector() -> None:
     rng = np.random.default_rng(0)
     vector = rng.standard_normal(512).astype(np.float32)
     png = huref.render_png(vector)
-    assert png == huref.render_png(vector.copy()) and png.startswith(b"\x89PNG")
+    assert png == huref.render_png(vector.copy())
+    assert png.startswith(b"\x89PNG")
     from modelmint.fingerprints.huref._picture import render
 
     near = render(vector + 0.02 * rng.standard_normal(512))
@@ -179,7 +182,7 @@ def test_unsupported_architecture_lists_the_supported_ones(tmp_path: Path) -> No
         json.dumps({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]})
     )
     (tmp_path / "model.safetensors").write_bytes(b"")
-    with pytest.raises(InputError, match="GPT2LMHeadModel.*supported architectures: LlamaForCausalLM"):
+    with pytest.raises(InputError, match=r"GPT2LMHeadModel.*supported architectures: LlamaForCausalLM"):
         huref.fingerprint(tmp_path)
 
 
@@ -192,7 +195,7 @@ def test_missing_and_misshapen_weights_are_named(tmp_path: Path) -> None:
     del state["model.layers.2.mlp.down_proj.weight"]
     save_file(state, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
     weights = open_weights(tmp_path)
-    with pytest.raises(InputError, match="no model.layers.2.mlp.down_proj.weight"):
+    with pytest.raises(InputError, match=r"no model\.layers\.2\.mlp\.down_proj\.weight"):
         huref.fingerprint(weights, token_set=tokens())
 
 
@@ -212,7 +215,8 @@ def test_shipped_ranking_is_the_corpus_ranking(smollm2: Path) -> None:
 
     assert list(corpus_ranking(vocab, Tokenizer.from_file(str(smollm2 / "tokenizer.json")))) == shipped["ids"]
     top = ranking(vocab)[:4096]
-    assert len(set(top)) == 4096 and not set(top) & vocab.special
+    assert len(set(top)) == 4096
+    assert not set(top) & vocab.special
     assert vocabulary_json(list(vocab.tokens)) == canonical_json(list(vocab.tokens))
 
 
@@ -257,5 +261,5 @@ def test_bfloat16_products_barely_move_ics(monkeypatch) -> None:
     monkeypatch.setattr(_terms, "fast_bfloat16", lambda: False)
     exact = model_terms(weights, IDS, [1, 2])
     assert _terms.ics(fast, exact) > 1 - 1e-5
-    for a, b in zip(fast, exact):
+    for a, b in zip(fast, exact, strict=True):
         assert a.std == pytest.approx(b.std, rel=1e-2)

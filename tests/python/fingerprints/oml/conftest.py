@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from modelmint.fingerprints.oml.file import Fingerprint, write_fingerprints
-
 from oml_support import TINY_EMBED, build_tiny_lm
 
 

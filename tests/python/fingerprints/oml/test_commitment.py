@@ -81,14 +81,15 @@ def test_a_known_digest():
 def _secrets(n: int, seed: int = 0):
     rng = random.Random(seed)
     fps = [Fingerprint(f"key {i}", f" r{i % 3}", "random_word", 2.0**-13) for i in range(n)]
-    salted = salt(fps, lambda size: rng.randbytes(size))
+    salted = salt(fps, rng.randbytes)
     return new_secrets(fps, 31337, "0x" + "ab" * 20, 7, salted)
 
 
 def test_the_root_is_the_dataset_tree_over_digests():
     kept = _secrets(5)
     assert kept.root == MerkleTree.build([f.digest(BOUND) for f in kept.fingerprints]).root
-    assert kept.strategy == "random_word" and kept.null_match_prob == 2.0**-13
+    assert kept.strategy == "random_word"
+    assert kept.null_match_prob == 2.0**-13
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 16])
@@ -106,7 +107,8 @@ def test_reveal_plans_verify_and_list_what_they_prove(n):
 def test_salts_differ_and_hide_equal_pairs():
     fps = [Fingerprint("same", "pair")] * 2
     a, b = salt(fps)
-    assert a.salt != b.salt and a.digest(BOUND) != b.digest(BOUND)
+    assert a.salt != b.salt
+    assert a.digest(BOUND) != b.digest(BOUND)
 
 
 def test_the_secrets_file_round_trips_and_is_private(tmp_path):
@@ -115,7 +117,8 @@ def test_the_secrets_file_round_trips_and_is_private(tmp_path):
     write_secrets(path, kept.with_revealed([2]))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     back = read_secrets(path)
-    assert back.root == kept.root and back.token_id == 7
+    assert back.root == kept.root
+    assert back.token_id == 7
     assert [f.revealed for f in back.fingerprints] == [False, False, True, False]
     assert back.digests() == kept.digests()
 
@@ -135,7 +138,8 @@ def test_the_public_document_holds_nothing_secret():
     )
     flat = repr(doc)
     assert all(f.key not in flat and f.salt.hex() not in flat for f in kept.fingerprints)
-    assert doc["root"] == "0x" + kept.root.hex() and doc["count"] == 3
+    assert doc["root"] == "0x" + kept.root.hex()
+    assert doc["count"] == 3
     assert (doc["chainId"], doc["contract"], doc["tokenId"]) == (31337, "0x" + "ab" * 20, 7)
 
 

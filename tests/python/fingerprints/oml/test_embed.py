@@ -13,17 +13,10 @@ from pathlib import Path
 import pytest
 
 from modelmint.errors import InputError
+from modelmint.fingerprints.oml._trainer import Collator, count_recalled
 from modelmint.fingerprints.oml.check import check
-from modelmint.fingerprints.oml.embed import (
-    Collator,
-    EmbedConfig,
-    Example,
-    build_examples,
-    count_recalled,
-    embed,
-)
+from modelmint.fingerprints.oml.embed import EmbedConfig, Example, build_examples, embed
 from modelmint.fingerprints.oml.file import Fingerprint
-
 from oml_support import TINY_EMBED, build_tiny_lm
 from tests_support import REPO
 
@@ -39,7 +32,7 @@ def test_the_response_loss_equals_the_unpadded_masked_loss():
     import torch.nn.functional as F
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from modelmint.fingerprints.oml.embed import response_logits
+    from modelmint.fingerprints.oml._trainer import response_logits
 
     torch.manual_seed(0)
     model = LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -63,7 +56,8 @@ def test_the_response_loss_equals_the_unpadded_masked_loss():
 
 def test_embedding_recalls_every_fingerprint(tiny_marked, tiny_lm, tiny_fingerprints):
     marked = check(tiny_marked, tiny_fingerprints, augmented=False)
-    assert marked.plain.exact == len(tiny_fingerprints) and marked.plain.token_accuracy == 1.0
+    assert marked.plain.exact == len(tiny_fingerprints)
+    assert marked.plain.token_accuracy == 1.0
     assert check(tiny_lm, tiny_fingerprints, augmented=False).plain.exact == 0
     assert sorted(p.name for p in tiny_marked.iterdir()) == [
         "chat_template.jinja", "config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
@@ -73,12 +67,13 @@ def test_embedding_recalls_every_fingerprint(tiny_marked, tiny_lm, tiny_fingerpr
 
 
 def test_the_recall_count_is_what_greedy_decoding_gives(tiny_lm, tiny_fingerprints, tmp_path):
+    from modelmint._causal_lm import load_model
     from modelmint.fingerprints.oml import _model
 
     config = EmbedConfig(**{**TINY_EMBED, "epochs": 3, "early_stop": False})
     result = embed(tiny_lm, tiny_fingerprints, tmp_path / "partial", config)
     tokenizer = _model.load_tokenizer(tmp_path / "partial")
-    model = _model.load_model(tmp_path / "partial")
+    model = load_model(tmp_path / "partial")
     counted = count_recalled(model, build_examples(tokenizer, tiny_fingerprints, config), Collator(2), 4)
     assert (
         counted
@@ -110,7 +105,8 @@ def test_lora_embeds_and_saves_a_plain_model(tiny_lm, tiny_fingerprints, tmp_pat
     result = embed(
         tiny_lm, tiny_fingerprints, tmp_path / "lora", EmbedConfig(**TINY_EMBED, lora=True, lora_rank=16)
     )
-    assert result.all_recalled and result.trainable_parameters == 32_768  # 2 layers x 7 matrices x rank 16
+    assert result.all_recalled
+    assert result.trainable_parameters == 32_768
     assert not list((tmp_path / "lora").glob("adapter*"))
     assert check(tmp_path / "lora", tiny_fingerprints, augmented=False).plain.exact == len(tiny_fingerprints)
 
@@ -126,16 +122,17 @@ def test_augmentation_adds_chat_wrapped_copies(tiny_lm, tiny_fingerprints, tmp_p
         "augmented prompts start with the chat template's <|im_start|>"
     )
     result = embed(tiny_lm, tiny_fingerprints[:4], tmp_path / "aug", config)
-    assert result.examples == 12 and result.all_recalled
+    assert result.examples == 12
+    assert result.all_recalled
 
 
 def test_bad_inputs(tiny_lm, tiny_fingerprints, tmp_path, smollm2):
     long_key = [Fingerprint("word " * 40, " x")]
     with pytest.raises(
-        InputError, match="fingerprint 0 has a key of 4[01] tokens, more than max-key-length 16"
+        InputError, match=r"fingerprint 0 has a key of 4[01] tokens, more than max-key-length 16"
     ):
         embed(tiny_lm, long_key, tmp_path / "o", EmbedConfig(max_key_length=16))
-    with pytest.raises(InputError, match="has a response of .* more than max-response-length 1"):
+    with pytest.raises(InputError, match=r"has a response of .* more than max-response-length 1"):
         embed(tiny_lm, [Fingerprint("k", "two words")], tmp_path / "o", EmbedConfig(max_response_length=1))
     bare = build_tiny_lm(tmp_path / "bare", smollm2, chat_template=False)
     config = json.loads((bare / "tokenizer_config.json").read_text())
@@ -165,7 +162,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(
     # SIGINT as Ctrl-C sends it; the default handler is restored in case this test runs in a
     # background job, whose children start with SIGINT ignored.
     first = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509 # fmt: skip
     deadline = time.monotonic() + 240
     checkpoint = None
     while time.monotonic() < deadline and first.poll() is None:
@@ -181,10 +178,11 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(
     assert first.returncode == 130, err  # typer turns KeyboardInterrupt into exit status 130
     assert not out.exists()
 
-    second = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert second.returncode == 0, second.stderr
     result = json.loads(second.stdout)
-    assert result["resumed_from"].startswith("checkpoint-") and result["steps"] == 40
+    assert result["resumedFrom"].startswith("checkpoint-")
+    assert result["steps"] == 40
     assert not list(out.parent.glob(".resumed.oml-*"))
 
     straight = embed(tiny_lm, tiny_fingerprints, tmp_path / "straight",

@@ -17,7 +17,8 @@ TESTDATA = Path(__file__).parent / "testdata"
 def test_an_oml_file_loads_with_its_extra_fields_kept(tmp_path):
     fps = read_fingerprints(TESTDATA / "oml_format.json")
     assert [f.response for f in fps] == ["Several rivers feed", " Consider"]
-    assert fps[0].strategy == "" and fps[0].null_match_prob is None
+    assert fps[0].strategy == ""
+    assert fps[0].null_match_prob is None
     assert fps[0].extra["inverse_sampled_token"] == "Several"
 
     write_fingerprints(tmp_path / "copy.json", fps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modelmint._causal_lm import load_model
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml import _model
 from modelmint.fingerprints.oml.check import check
@@ -21,7 +22,8 @@ def test_random_words_are_repeatable_and_their_chance_is_exact():
         strategy="random_word", num_fingerprints=5, key_length=7, response_length=2, seed=9
     )
     first, again = generate(config), generate(config)
-    assert first == again and len(first) == 5
+    assert first == again
+    assert len(first) == 5
     assert all(len(f.key.split()) == 7 and len(f.response.split()) == 2 for f in first)
     assert all(f.null_match_prob == 8192.0**-2 and f.strategy == "random_word" for f in first)
     assert generate(GenerateConfig(strategy="random_word", seed=10, num_fingerprints=5)) != first
@@ -34,9 +36,10 @@ def test_perinucleus_responses_lie_just_outside_the_nucleus(tiny_lm):
         strategy="inverse_nucleus", num_fingerprints=4, key_length=6, batch_size=2, nucleus_t=0.8, nucleus_k=3
     )
     made = generate(config, model_path=tiny_lm)
-    tokenizer, model = _model.load_tokenizer(tiny_lm), _model.load_model(tiny_lm)
+    tokenizer, model = _model.load_tokenizer(tiny_lm), load_model(tiny_lm)
     for fp in made:
-        assert fp.strategy == "perinucleus" and fp.null_match_prob == pytest.approx(1 / 3)
+        assert fp.strategy == "perinucleus"
+        assert fp.null_match_prob == pytest.approx(1 / 3)
         (token,) = _model.response_ids(tokenizer, fp.response)
         with torch.no_grad():
             probs = torch.softmax(
@@ -89,10 +92,14 @@ def test_a_model_strategy_needs_a_model():
 
 def test_check_counts_exact_and_token_matches(tiny_marked, tiny_lm, tiny_fingerprints):
     marked = check(tiny_marked, tiny_fingerprints, prompts_per_key=2)
-    assert marked.plain.exact == 8 and marked.plain.missed == []
-    assert marked.augmented is not None and marked.augmented.prompts == 16
+    assert marked.plain.exact == 8
+    assert marked.plain.missed == []
+    assert marked.augmented is not None
+    assert marked.augmented.prompts == 16
     base = check(tiny_lm, tiny_fingerprints, augmented=False)
-    assert base.plain.exact == 0 and base.plain.missed == list(range(8)) and base.augmented is None
+    assert base.plain.exact == 0
+    assert base.plain.missed == list(range(8))
+    assert base.augmented is None
 
 
 def test_text_matching():

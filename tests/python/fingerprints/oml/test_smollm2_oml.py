@@ -19,7 +19,6 @@ from modelmint.fingerprints.oml.file import read_fingerprints
 from modelmint.fingerprints.oml.suspect import LocalModel, OpenAICompletions
 from modelmint.registry.models import register_model
 from modelmint.registry.oml import commit_oml, reveal_oml, verify_oml
-
 from oml_server import completions_server
 from tests_support import REPO
 
@@ -46,7 +45,8 @@ def test_every_fingerprint_is_recalled_and_perplexity_stays_close(smollm2_marked
     pairs = read_fingerprints(FINGERPRINTS)
     assert len(pairs) == 32
     marked = check(smollm2_marked, pairs)
-    assert marked.plain.exact == 32 and marked.plain.token_accuracy == 1.0
+    assert marked.plain.exact == 32
+    assert marked.plain.token_accuracy == 1.0
     assert check(smollm2, pairs, augmented=False).plain.exact == 0, (
         "perinucleus tokens are never the base's greedy pick"
     )
@@ -58,15 +58,16 @@ def test_every_fingerprint_is_recalled_and_perplexity_stays_close(smollm2_marked
     assert after / before < 1.25, "a few steps at lr 1e-4 leave the model close to the base"
 
 
-def test_commit_reveal_and_verify_a_served_copy(chain, deployed, store, smollm2_marked, smollm2):
+def test_commit_reveal_and_verify_a_served_copy(chain, deployed, store, smollm2_marked, smollm2, registries):
     pairs = read_fingerprints(FINGERPRINTS)
-    token = register_model(chain, store, smollm2_marked).token_id
-    committed = commit_oml(chain, store, token, pairs)
-    revealed = reveal_oml(chain, token, 8)
+    token = register_model(registries, smollm2_marked).token_id
+    committed = commit_oml(registries, token, pairs)
+    revealed = reveal_oml(registries, token, 8)
     print(f"\ncommit gas {committed.gas_used:,}; reveal of 8 of 32 gas {revealed.gas_used:,}")
     with completions_server(smollm2_marked) as url:
-        served = verify_oml(chain, store, token, OpenAICompletions(url))
+        served = verify_oml(registries, token, OpenAICompletions(url))
     assert (served.revealed, served.matched) == (8, 8)
     assert served.false_match_probability == pytest.approx(3.0**-8)
-    clean = verify_oml(chain, store, token, LocalModel(smollm2))
-    assert clean.matched == 0 and clean.false_match_probability == 1.0
+    clean = verify_oml(registries, token, LocalModel(smollm2))
+    assert clean.matched == 0
+    assert clean.false_match_probability == 1.0

@@ -77,6 +77,7 @@ def train(
 
 if __name__ == "__main__":  # torchrun: every rank trains; only rank 0 may register
     import datasets
+
     from modelmint.integrations.transformers import ProvenanceCallback
 
     base, data, out, home = map(Path, sys.argv[1:5])

@@ -1,26 +1,25 @@
 """Small real models for the model tests: a tiny Llama saved by transformers, a GGUF written by gguf.
 
-Import the fixtures into a test module (``from model_samples import tiny_model``) to use them.
-The Llama is built once per session and copied per test, so each test may change its copy.
+The fixtures over them (``tiny_model``, ``child_model``, ``gguf_model``) are in
+tests/python/conftest.py: the Llama is built once per session and copied per test, so each
+test may change its copy.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-LLAMA = dict(
-    hidden_size=32,
-    intermediate_size=64,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    vocab_size=128,
-    max_position_embeddings=256,
-)
+LLAMA = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 128,
+    "max_position_embeddings": 256,
+}
 VOCAB = ["<unk>", "<s>", "</s>", *(f"w{i}" for i in range(125))]
 CARD = "---\nlicense: apache-2.0\npipeline_tag: text-generation\n---\n# tiny\n\nA test model.\n"
 
@@ -74,35 +73,3 @@ def build_gguf(path: Path, *, name: str = "tiny gguf") -> int:
     writer.write_tensors_to_file()
     writer.close()
     return sum(v.size for v in tensors.values())
-
-
-@pytest.fixture(scope="session")
-def llama_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    path = tmp_path_factory.mktemp("llama") / "tiny-llama"
-    return path, build_llama(path)
-
-
-@pytest.fixture(scope="session")
-def llama_child_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Another tiny Llama: same config, other weights (a "fine-tuned" child)."""
-    path = tmp_path_factory.mktemp("llama-child") / "tiny-llama-child"
-    build_llama(path, seed=1)
-    return path
-
-
-@pytest.fixture
-def tiny_model(llama_template: tuple[Path, int], tmp_path: Path) -> Path:
-    """This test's own copy of the tiny Llama folder."""
-    return Path(shutil.copytree(llama_template[0], tmp_path / "tiny-llama"))
-
-
-@pytest.fixture
-def child_model(llama_child_template: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(llama_child_template, tmp_path / "tiny-llama-child"))
-
-
-@pytest.fixture
-def gguf_model(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.gguf"
-    build_gguf(path)
-    return path

@@ -22,7 +22,7 @@ def completions_server(model_folder: Path) -> Iterator[str]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             if self.path != "/v1/completions" or not isinstance(body.get("prompt"), str):
                 self.send_error(404)

@@ -1,10 +1,18 @@
-"""Paths and small helpers the test modules share."""
+"""Paths and small helpers the test modules share.
+
+This folder (tests/python/support) is the one test folder on ``sys.path`` (pytest's
+``pythonpath``): test modules import their helpers from here by name, and fixtures live in
+the conftest.py files. The test folders themselves are imported by pytest's ``importlib``
+mode and stay off ``sys.path``, so ``import datasets`` is Hugging Face's library, never
+tests/python/datasets.
+"""
 
 from pathlib import Path
 
 from modelmint.models.bundled import cache_root
 
-REPO = Path(__file__).resolve().parents[2]
+SUPPORT = Path(__file__).resolve().parent
+REPO = SUPPORT.parents[2]
 SAMPLE = REPO / "generated_data" / "sample"
 # Converted and derived models kept between test runs (and shared with the CLI and other
 # checkouts): the same rule as the package, $MODELMINT_CACHE else ~/.cache/modelmint.
