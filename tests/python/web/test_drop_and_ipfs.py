@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from modelmint.registry import Registries, commit_dataset, register_model
 from modelmint.storage import KuboStore, parse_uri
@@ -37,12 +38,35 @@ def drop_paths(page, selector: str, paths: list[Path]) -> None:
     manager becomes: the page gets a real DataTransfer whose items give FileSystemEntry
     objects (webkitGetAsEntry), folders included, so the page's own drop handler runs.
     """
-    box = page.locator(selector).bounding_box()
+    # The registry table above can be long (the session's chain holds every test's tokens) and
+    # fills in while the page loads: bring the target into view and check it is what the point
+    # hits, since a drag event goes to whatever element lies under its viewport coordinates.
+    target = page.locator(selector)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    assert box is not None, f"{selector} is not on the page"
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    hit = page.evaluate(
+        "([x, y, sel]) => { const e = document.elementFromPoint(x, y); return !!e && !!e.closest(sel); }",
+        [x, y, selector],
+    )
+    assert hit, f"the point ({x}, {y}) is not on {selector}"
     cdp = page.context.new_cdp_session(page)
     data = {"items": [], "files": [str(p) for p in paths], "dragOperationsMask": 1}
     for kind in ("dragEnter", "dragOver", "drop"):
         cdp.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
+
+
+def drop_model(page, token_id: int, folder: Path) -> None:
+    """Drop `folder` on the model check once the registry is drawn (it is drawn in one go when
+    every token is read, which moves the drop zone), and wait for the page's answer."""
+    page.fill("#model-token", str(token_id))
+    page.wait_for_selector(f'#registry tr[data-ref="model/{token_id}"]', state="attached")
+    drop_paths(page, "#model-drop", [folder])
+    try:
+        page.wait_for_selector("#model-answer")
+    except PlaywrightTimeout:
+        raise AssertionError(f"no answer; the page says: {page.inner_text('#model-result')!r}") from None
 
 
 @pytest.fixture
@@ -67,9 +91,7 @@ def model(registries, model_folder):
 def test_a_dropped_model_folder_is_walked_and_checked(open_page, deployed, model, model_folder):
     page = open_page({})
     connect(page)
-    page.fill("#model-token", str(model.token_id))
-    drop_paths(page, "#model-drop", [model_folder])
-    page.wait_for_selector("#model-answer")
+    drop_model(page, model.token_id, model_folder)
     assert page.inner_text("#model-answer").startswith("matches"), page.inner_text("#model-result")
     assert "3 files" in page.inner_text("#model-result")  # tokenizer/vocab.txt found inside the sub-folder
 
@@ -78,9 +100,7 @@ def test_a_dropped_tampered_folder_names_the_file(open_page, deployed, model, mo
     (model_folder / "tokenizer" / "vocab.txt").write_bytes(b"hello\nWORLD\n")
     page = open_page({})
     connect(page)
-    page.fill("#model-token", str(model.token_id))
-    drop_paths(page, "#model-drop", [model_folder])
-    page.wait_for_selector("#model-answer")
+    drop_model(page, model.token_id, model_folder)
     assert page.inner_text("#model-answer").startswith("does not match")
     assert page.inner_text(".differing") == "tokenizer/vocab.txt"
 
