@@ -17,6 +17,7 @@ import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from json_strategies import tricky_text
 from modelmint.errors import InputError
 from modelmint.hashing import canonical
 from modelmint.hashing.canonical import canonical_json, canonicalize_json_text
@@ -45,32 +46,6 @@ def _fast_route_taken(text: str) -> bool:
     return canonical._canonical_fast(text.strip(" \t\r\n")) is not None
 
 
-# Characters that matter: controls, quotes, backslash, non-ASCII in and out of the Basic
-# Multilingual Plane (sorting differs there), U+E000-U+FFFF (sorts above surrogate pairs in
-# UTF-16), and lone surrogates.
-tricky_text = st.text(
-    st.sampled_from(
-        [
-            "a",
-            "Z",
-            "é",
-            "\u2028",
-            "\x00",
-            "\x1f",
-            "\x7f",
-            '"',
-            "\\",
-            "/",
-            "\ue000",
-            "\uffff",
-            "😀",
-            "\U0010ffff",
-        ]
-    )
-    | st.characters(codec="utf-8")
-    | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
-    max_size=6,
-)
 numbers = (
     st.integers(-(2**60), 2**60)
     | st.integers(-(2**53) + 1, 2**53 - 1)

@@ -19,6 +19,7 @@ import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from json_strategies import tricky_text
 from modelmint.hashing import _jcs
 
 
@@ -47,29 +48,6 @@ def _check(text: str) -> bytes | None:
     return fast
 
 
-tricky_text = st.text(
-    st.sampled_from(
-        [
-            "a",
-            "Z",
-            "é",
-            "\u2028",
-            "\x00",
-            "\x1f",
-            "\x7f",
-            '"',
-            "\\",
-            "/",
-            "\ue000",
-            "\uffff",
-            "😀",
-            "\U0010ffff",
-        ]
-    )
-    | st.characters(codec="utf-8")
-    | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
-    max_size=6,
-)
 doubles = st.floats(allow_nan=False, allow_infinity=False) | st.builds(
     lambda bits: struct.unpack("<d", struct.pack("<Q", bits))[0], st.integers(0, 2**64 - 1)
 ).filter(math.isfinite)
