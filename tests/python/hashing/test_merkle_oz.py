@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from modelmint.hashing import MerkleTree
+from tests_support import run_node
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPT = Path(__file__).with_name("oz_reference.js")
@@ -50,16 +49,7 @@ def reference() -> list[dict]:
         {"values": ["0x" + h.hex() for h in values], "multiproofs": _multiproof_sets(len(values))}
         for values in CASES
     ]
-    done = subprocess.run(
-        ["node", str(SCRIPT)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(done.stdout)
+    return run_node(SCRIPT, request)
 
 
 def _hex(items) -> list[str]:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from eth_abi import encode as abi_encode
 from modelmint.errors import InputError, IntegrityError
 from modelmint.hashing import keccak256
 from modelmint.models import ManifestEntry, WeightsManifest, open_model
+from tests_support import run_node
 
 REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs" / "hashing.md"
@@ -42,16 +42,7 @@ CASES = [
 @needs_node
 def test_root_and_proofs_match_openzeppelin():
     request = [[[e.path, "0x" + e.sha256.hex(), str(e.size)] for e in case] for case in CASES]
-    done = subprocess.run(
-        ["node", str(SCRIPT)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=True,
-        timeout=120,
-    )
-    for case, reference in zip(CASES, json.loads(done.stdout), strict=True):
+    for case, reference in zip(CASES, run_node(SCRIPT, request), strict=True):
         manifest = WeightsManifest.of(case)
         assert "0x" + manifest.root.hex() == reference["root"]
         for entry, proof in zip(case, reference["proofs"], strict=True):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from modelmint.hashing import MerkleTree, decode_leaf_list
 from modelmint.registry import commit_dataset, export_tree, prove_datapoints
 from modelmint.registry import datasets as registry
 from modelmint.storage import parse_uri
-from tests_support import REPO
+from tests_support import REPO, run_node
 
 SCRIPT = Path(__file__).with_name("oz_load.js")
 
@@ -26,18 +25,7 @@ needs_node = pytest.mark.skipif(
 
 
 def _openzeppelin(dump: Path, proofs: list[int], multiproof: list[int]) -> dict:
-    request = json.dumps({"dump": str(dump), "proofs": proofs, "multiproof": multiproof})
-    done = subprocess.run(
-        ["node", str(SCRIPT)],
-        input=request,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_node(SCRIPT, {"dump": str(dump), "proofs": proofs, "multiproof": multiproof})
 
 
 def _hex(items) -> list[str]:

@@ -7,7 +7,10 @@ mode and stay off ``sys.path``, so ``import datasets`` is Hugging Face's library
 tests/python/datasets.
 """
 
+import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 from modelmint.models.bundled import cache_root
 
@@ -36,3 +39,19 @@ def save_arrow_dataset(folder: Path, *tables) -> Path:
     (folder / "state.json").write_text(json.dumps(state))
     (folder / "dataset_info.json").write_text("{}")
     return folder
+
+
+def run_node(script: Path, request: Any, timeout: float = 300) -> Any:
+    """Runs a Node reference script (the OpenZeppelin cross-checks) with ``request`` as JSON on
+    its stdin and returns the JSON it prints; a failing script fails the test with its stderr."""
+    done = subprocess.run(
+        ["node", str(script)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
