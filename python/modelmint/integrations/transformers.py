@@ -134,8 +134,13 @@ class ProvenanceCallback(TrainerCallback):
         processing_class: Any = None,
         **kwargs: Any,
     ) -> None:
-        if not _main_process(state):
-            return
+        try:
+            if _main_process(state):
+                self._finish(args, state, model, processing_class)
+        finally:
+            _wait_for_everyone()
+
+    def _finish(self, args: Any, state: Any, model: Any, processing_class: Any) -> None:
         folder = self.model_dir or Path(args.output_dir) / MODEL_FOLDER
         if _zero3():
             self._warn(
@@ -222,6 +227,18 @@ def _main_process(state: Any) -> bool:
     except ImportError:
         return True
     return PartialState().is_main_process if PartialState._shared_state else True
+
+
+def _wait_for_everyone() -> None:
+    """Holds every rank at the end of training until process zero has registered: a rank that
+    left first would exit under torchrun, which then stops process zero in the middle of its
+    transactions (and gloo aborts a process that exits under a live peer)."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.barrier()
 
 
 def _zero3() -> bool:

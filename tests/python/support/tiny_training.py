@@ -88,3 +88,11 @@ if __name__ == "__main__":  # torchrun: every rank trains; only rank 0 may regis
     # One file a rank: the ranks' stdout lines interleave in the shared pipe.
     report = {"rank": trainer.args.process_index, "world": trainer.args.world_size, "tokens": tokens}
     (out / f"rank-{trainer.args.process_index}.json").write_text(json.dumps(report))
+    # Leave the group together: a rank that exits while rank 0 is still minting tears gloo's
+    # threads down under a live peer, and the C++ runtime aborts it ("terminate called without
+    # an active exception", seen in CI once in a few runs).
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
