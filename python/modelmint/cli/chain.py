@@ -55,9 +55,12 @@ def devnet_start(
 
 
 @devnet_app.command("stop")
-def devnet_stop(ctx: typer.Context) -> None:
+def devnet_stop(ctx: typer.Context, json_out: JsonOut = False) -> None:
     """Stop the recorded devnet."""
     stopped = devnet.stop(home(ctx))
+    if json_out:
+        emit_json(stopped)  # null when none was running
+        return
     console.print(f"devnet at {stopped.url} stopped" if stopped else "no devnet was running")
 
 

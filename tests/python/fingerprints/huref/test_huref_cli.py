@@ -74,6 +74,38 @@ def test_commit_once_by_the_owner(cli, chain, deployed, store, tiny_models, regi
     )
 
 
+def test_an_approved_operator_commits_and_a_stranger_is_refused(
+    home, chain, deployed, tiny_models, registries, tmp_path, monkeypatch
+) -> None:
+    """The contract lets the owner's approved addresses commit (ERC-721 approvals); the
+    library's own check before sending must agree with it, in both directions."""
+    from modelmint.chain import wallet
+    from modelmint.chain.client import Chain
+    from modelmint.errors import ChainError
+
+    token = _mint(registries, tiny_models["c"])
+    fns = registries.model_contract.contract.functions
+
+    def as_account(index: int):
+        keystore = tmp_path / f"account-{index}.json"
+        wallet.create_keystore(keystore, "pw", wallet.dev_account(index).key.hex())
+        return registries.with_chain(Chain.connect(home, keystore=keystore))
+
+    monkeypatch.setenv(wallet.PASSWORD_ENV, "pw")
+    stranger = as_account(2)
+    with pytest.raises(ChainError, match="nor approved for it"):
+        commit_huref(stranger, tiny_models["c"], token)
+    assert not registries.model_contract.fingerprint(token, FingerprintKind.HuRef).committed
+
+    operator = wallet.dev_account(1).address
+    chain.send(fns.approve(operator, token))
+    committed = commit_huref(as_account(1), tiny_models["c"], token)
+    onchain = registries.model_contract.fingerprint(token, FingerprintKind.HuRef)
+    assert onchain.committed
+    assert onchain.uri == committed.uri
+    assert registries.model_contract.record(token).owner == chain.signer.address  # still the owner's token
+
+
 def test_mint_with_huref_sets_the_picture_and_commits(
     cli, chain, deployed, store, tiny_models, registries
 ) -> None:
