@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: demo test test-slow bench build web chromium deps lint test-python test-contracts test-ape test-slither clean
+.PHONY: demo test test-slow fuzz bench build web chromium deps lint test-python test-contracts test-ape test-slither clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -99,6 +99,27 @@ test-python: build tests/ipfs/node_modules/.installed chromium
 
 test-slow: build tests/ipfs/node_modules/.installed chromium
 	$(BIN)/pytest -m slow
+
+# Coverage-guided fuzzing (atheris) of the readers of untrusted bytes: the JSONL, CSV and Parquet
+# readers, the CID parser, the proof file reader and the metadata loader (tests/fuzz), FUZZ_SECONDS
+# each. `make test` runs each for two seconds (tests/python/test_fuzz.py). An input that breaks a
+# target is written to tests/fuzz/crashes/; every target runs, and the target fails if any broke.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := jsonl csv parquet cid proof metadata
+fuzz: $(VENV)/.installed
+	@status=0; \
+	for target in $(FUZZ_TARGETS); do \
+		log=$$(mktemp); \
+		if $(BIN)/python tests/fuzz/fuzz_$$target.py --seconds $(FUZZ_SECONDS) > "$$log" 2>&1; then \
+			result="nothing found"; \
+		else \
+			result="FOUND ONE (tests/fuzz/crashes)"; status=1; grep -v '^#' "$$log" | tail -40; \
+		fi; \
+		echo "fuzz $$target: $$(sed -n 's/^stat::number_of_executed_units: *//p' "$$log") executions in $(FUZZ_SECONDS) s," \
+			"$$(grep -o 'cov: [0-9]*' "$$log" | tail -1 | cut -d' ' -f2) coverage edges, $$result"; \
+		rm -f "$$log"; \
+	done; \
+	exit $$status
 
 # Unit, fuzz and gas tests; then the fuzz test that checks proofs built by the Python side (FFI).
 test-contracts: build

@@ -16,8 +16,9 @@ import ast
 import sys
 from pathlib import Path
 
-# Shared leaves every layer may use: errors, the project folder, file and JSON helpers, the version.
-BASE = frozenset({"errors", "home", "_files", "_json", "_version"})
+# Shared leaves every layer may use: errors, the project folder, file and JSON helpers, the version,
+# and the crash tests' fault points (_faults).
+BASE = frozenset({"errors", "home", "_files", "_json", "_version", "_faults"})
 
 # What each part of the package may import, besides itself and BASE. A part missing here fails
 # the check until it is given its place.

@@ -33,6 +33,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "stop_devnet": ("modelmint.chain.devnet", "stop"),
     # Datasets
     "commit_dataset": ("modelmint.registry.datasets", "commit_dataset"),
+    "commit_datasets": ("modelmint.registry.datasets", "commit_datasets"),
     "verify_datapoints": ("modelmint.registry.datasets", "verify_datapoints"),
     "export_tree": ("modelmint.registry.datasets", "export_tree"),
     "prove_datapoints": ("modelmint.registry.proofs", "prove_datapoints"),
@@ -55,6 +56,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "verify_oml": ("modelmint.registry.oml", "verify_oml"),
     # Values that cross the boundary, and their one JSON form
     "DatasetCommitment": ("modelmint.registry.datasets", "DatasetCommitment"),
+    "DatasetMintResult": ("modelmint.registry.datasets", "DatasetMintResult"),
     "DatasetVerification": ("modelmint.registry.datasets", "DatasetVerification"),
     "DatapointProof": ("modelmint.registry.proofs", "DatapointProof"),
     "ProofCheck": ("modelmint.registry.proofs", "ProofCheck"),
@@ -85,6 +87,7 @@ __all__ = [
     "DatapointProof",
     "DatasetCommitment",
     "DatasetMetadata",
+    "DatasetMintResult",
     "DatasetVerification",
     "Home",
     "HurefCommitment",
@@ -107,6 +110,7 @@ __all__ = [
     "__version__",
     "check_proof",
     "commit_dataset",
+    "commit_datasets",
     "commit_fingerprint",
     "commit_oml",
     "deploy",
@@ -150,8 +154,10 @@ if TYPE_CHECKING:
     from modelmint.models.finetune import finetune
     from modelmint.registry.datasets import (
         DatasetCommitment,
+        DatasetMintResult,
         DatasetVerification,
         commit_dataset,
+        commit_datasets,
         export_tree,
         verify_datapoints,
     )

@@ -68,3 +68,46 @@ def load_artifact(name: str) -> Artifact:
             "compile the contracts again (chain.compiler)",
             hint="build-force",
         ) from None
+
+
+_PUSH1, _PUSH32 = 0x60, 0x7F
+
+
+def runtime_matches(artifact: Artifact, code: bytes) -> bool:
+    """Whether ``code``, read from a chain (``eth_getCode``), is ``artifact``'s runtime code.
+
+    The rule (docs/security.md, "Trusting the node"), mirrored by any other checker:
+
+    - the CBOR metadata trailer solc appends (its length is the last two bytes) is dropped
+      from both: it hashes the sources' text and paths, not what the code does;
+    - what is left must be equal byte for byte and of the same length, except that the
+      32 bytes after each ``PUSH32`` whose argument is all zeros in the artifact may differ:
+      that is where solc leaves room for an immutable, filled in by the constructor (ModelNFT's
+      DatasetNFT address). Instructions are walked from the start, so push data is never
+      read as an opcode.
+    """
+    expected, actual = _without_metadata(artifact.deployed_bytecode), _without_metadata(bytes(code))
+    if len(expected) != len(actual) or not expected:
+        return False
+    i = 0
+    while i < len(expected):
+        op = expected[i]
+        width = op - _PUSH1 + 1 if _PUSH1 <= op <= _PUSH32 else 0
+        if op != actual[i]:
+            return False
+        data = slice(i + 1, i + 1 + width)
+        immutable = op == _PUSH32 and not any(expected[data])
+        if not immutable and expected[data] != actual[data]:
+            return False
+        i += 1 + width
+    return True
+
+
+def _without_metadata(code: bytes) -> bytes:
+    if len(code) < 2:
+        return code
+    length = int.from_bytes(code[-2:], "big")
+    # The trailer is a CBOR map (major type 5: 0xa0-0xbf) of ``length`` bytes before the two.
+    if length + 2 <= len(code) and 0xA0 <= code[-2 - length] <= 0xBF:
+        return code[: -2 - length]
+    return code

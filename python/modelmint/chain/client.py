@@ -9,9 +9,12 @@ custom-error reverts decoded by name from the contracts' ABIs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache, partial
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,12 +23,15 @@ from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
 from web3.types import RPCEndpoint
 
+from modelmint._faults import fault_point
 from modelmint.chain import devnet, wallet
 from modelmint.chain.artifacts import load_artifact
+from modelmint.chain.nonces import NonceLock, Nonces, already_known, lock_path, nonce_taken
 from modelmint.errors import ChainError, RevertError
 from modelmint.home import Home
 
@@ -35,6 +41,30 @@ _RECEIPT_TIMEOUT_S = 180
 # reorganisation can drop a transaction that a single receipt showed as mined.
 DEFAULT_CONFIRMATIONS = 3
 _POLL_S = 1.0
+DEFAULT_WINDOW = 64
+"""Transactions :meth:`Chain.send_many` keeps in flight: enough to hide a node's round trip
+and a block's wait, few enough that a failure stops little behind it."""
+_BATCH_CALLS = 500  # requests per JSON-RPC batch, under the limits public nodes set
+_NONCE_ATTEMPTS = 5  # sends of one transaction whose nonce another sender took meanwhile
+DEFAULT_MAX_FEE_WEI = 10**17
+"""The most a transaction may cost at worst (gas limit * maxFeePerGas), 0.1 ETH: every mint
+fits at 100 gwei (a dataset mint uses about 150k gas) and a lying node takes at most that per
+transaction, where before it could set fees up to 20 ETH. Deploying ModelNFT (3.1M gas) on a
+busy mainnet needs the cap raised on purpose."""
+DEFAULT_LOG_SPAN = 10_000
+"""Blocks asked for per ``eth_getLogs`` call: the range most public RPC services accept."""
+CHAIN_NAMES = {
+    1: "Ethereum mainnet",
+    10: "OP Mainnet",
+    137: "Polygon",
+    8453: "Base",
+    17000: "Holesky",
+    42161: "Arbitrum One",
+    84532: "Base Sepolia",
+    560048: "Hoodi",
+    11155111: "Sepolia",
+    devnet.DEV_CHAIN_ID: "anvil devnet",
+}
 T = TypeVar("T")
 
 # Hints for the reverts a user can cause; the decoded name and values say the rest.
@@ -58,6 +88,34 @@ _FIXES = {
 
 
 @dataclass(frozen=True)
+class TxDescription:
+    """What a transaction will do and cost at most, shown before it is signed (:attr:`Chain.confirm`)."""
+
+    chain_id: int
+    contract: str  # the contract's name, e.g. "DatasetNFT"
+    address: str | None  # None for a deployment
+    function: str  # "constructor" for a deployment
+    args: dict[str, Any]
+    gas: int
+    max_fee_per_gas: int  # wei
+    max_fee: int  # wei: gas * max_fee_per_gas, the most it can cost
+
+    @property
+    def chain_name(self) -> str:
+        return CHAIN_NAMES.get(self.chain_id, "unknown chain")
+
+    def lines(self) -> list[str]:
+        where = f"at {self.address}" if self.address else "(a new deployment)"
+        args = ", ".join(f"{k}={_shown(v)}" for k, v in self.args.items())
+        return [
+            f"chain    {self.chain_id} ({self.chain_name})",
+            f"contract {self.contract} {where}",
+            f"call     {self.function}({args})",
+            f"gas      {self.gas:,} at {self.max_fee_per_gas / 10**9:g} gwei at most: maximum fee {format_eth(self.max_fee)} ETH",
+        ]
+
+
+@dataclass(frozen=True)
 class Sent:
     """A mined transaction: its hash, block, gas used and decoded receipt."""
 
@@ -77,23 +135,97 @@ class Chain:
         self._keystore = keystore
         self.receipt_timeout_s: float = _RECEIPT_TIMEOUT_S
         self.poll_s: float = _POLL_S
-        self.chain_id = guard(lambda: w3.eth.chain_id, url)
+        chain_id = guard(lambda: w3.eth.chain_id, url)
+        if not isinstance(chain_id, int) or not 0 < chain_id < 2**64:  # EIP-2294's bound
+            raise ChainError(f"the node at {url} reports {_shown(chain_id)!r} as its chain id", _CHECK_NODE)
+        self.chain_id: int = chain_id
         # The devnet mines each transaction at once and never reorganises.
         self.confirmations = 1 if self.chain_id == devnet.DEV_CHAIN_ID else DEFAULT_CONFIRMATIONS
+        self.max_fee_wei: int = DEFAULT_MAX_FEE_WEI
+        """The cap on a transaction's maximum fee (gas limit * maxFeePerGas), in wei."""
+        self.log_span: int = DEFAULT_LOG_SPAN
+        """Blocks per ``eth_getLogs`` call (:func:`modelmint.chain.contracts.event_logs`)."""
+        self.confirm: Callable[[TxDescription], bool] | None = None
+        """Asked before each transaction is signed on any chain but this project's devnet;
+        False stops it. None (the default for library users): nothing is asked."""
 
     @classmethod
-    def connect(cls, home: Home, rpc_url: str | None = None, keystore: Path | None = None) -> Chain:
+    def connect(
+        cls,
+        home: Home,
+        rpc_url: str | None = None,
+        keystore: Path | None = None,
+        *,
+        chain_id: int | None = None,
+    ) -> Chain:
+        """A connection to the node at ``rpc_url`` [default: the recorded devnet].
+
+        Raises:
+            ChainError: no node answers, or ``chain_id`` is given and the node reports another.
+        """
         url = rpc_url or _devnet_url(home)
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
-        return cls(w3, url, home, keystore)
+        # web3 asks the node for its chain id before every call and estimate it checks; a node's
+        # chain id is fixed, so the answer is kept (a third of a batch's round trips otherwise).
+        provider = Web3.HTTPProvider(
+            url,
+            request_kwargs={"timeout": 30},
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+        )
+        w3 = Web3(provider)
+        chain = cls(w3, url, home, keystore)
+        if chain_id is not None and chain.chain_id != chain_id:
+            raise ChainError(
+                f"the node at {url} reports chain {chain.chain_id}, not chain {chain_id}; nothing was sent",
+                f"connect to a node of chain {chain_id}",
+                hint="rpc-url",
+                hint_values={"chain_id": chain_id},
+            )
+        return chain
+
+    @cached_property
+    def devnet_url(self) -> str | None:
+        """The URL of the devnet this project folder recorded, if it runs."""
+        running = devnet.status(self.home)
+        return running.url if running is not None else None
+
+    @property
+    def is_devnet(self) -> bool:
+        """Whether this is the project's own devnet: the dev keys sign, nothing is confirmed."""
+        return self.chain_id == devnet.DEV_CHAIN_ID and wallet.is_recorded_devnet(self.url, self.devnet_url)
 
     @cached_property
     def signer(self) -> LocalAccount:
-        return wallet.load_signer(self.chain_id, self._keystore, self.url)
+        return wallet.load_signer(self.chain_id, self._keystore, self.url, devnet_url=self.devnet_url)
 
     def call(self, fn: Any) -> Any:
         """A view call; reverts come back decoded."""
         return guard(fn.call, self.url)
+
+    def call_many(self, fns: Sequence[Any]) -> list[Any]:
+        """View calls sent in JSON-RPC batches: one round trip for many reads, results in order."""
+        out: list[Any] = []
+        for start in range(0, len(fns), _BATCH_CALLS):
+            out.extend(guard(partial(self._batch, fns[start : start + _BATCH_CALLS]), self.url))
+        return out
+
+    def block_timestamps(self, numbers: Sequence[int]) -> dict[int, int]:
+        """The timestamp of each block in ``numbers``, read in JSON-RPC batches."""
+        wanted = sorted(set(numbers))
+        out: dict[int, int] = {}
+        for start in range(0, len(wanted), _BATCH_CALLS):
+            part = wanted[start : start + _BATCH_CALLS]
+            blocks = guard(partial(self._batch, [partial(self.w3.eth.get_block, n) for n in part]), self.url)
+            out.update((n, int(block["timestamp"])) for n, block in zip(part, blocks, strict=True))
+        return out
+
+    def _batch(self, requests: Sequence[Any]) -> list[Any]:
+        # A request is a contract call (``fn``, called as ``fn.call()`` in the batch) or a
+        # callable making one ``w3.eth`` request, which batching mode queues instead of sending.
+        with self.w3.batch_requests() as batch:
+            for request in requests:
+                batch.add(request if hasattr(request, "call") else request())
+            return list(batch.execute())
 
     def send(self, fn: Any) -> Sent:
         """Sign and send a contract call, wait for it to be mined, and check it succeeded.
@@ -101,19 +233,112 @@ class Chain:
         The gas estimate runs the call first, so a revert is reported (decoded) before
         anything is signed or sent, and nothing is left half-done on the chain.
         """
-        signer = self.signer
+        return self._sign_and_wait(guard(partial(self._build, fn), self.url), replay=fn)
 
-        def build() -> dict[str, Any]:
-            tx: dict[str, Any] = fn.build_transaction(
-                {
-                    "from": signer.address,
-                    "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
-                    "chainId": self.chain_id,
-                }
-            )
+    def send_many(self, fns: Iterable[Any], *, window: int = DEFAULT_WINDOW) -> list[Sent | ChainError]:
+        """Send many contract calls, pipelined: up to ``window`` transactions in flight at once.
+
+        Each call is built (and its gas estimated, so a revert is that call's error and
+        nothing is sent for it) and sent as :meth:`send` does, with nonces from the same lock;
+        the receipts are waited for oldest first while later calls are sent. ``fns`` is read
+        as the window has room, so a generator may prepare each call just in time. Returns
+        one result per call, in order: its mined transaction, or the ChainError that stopped it.
+        """
+        calls = iter(fns)
+        results: dict[int, Sent | ChainError] = {}
+        in_flight: deque[tuple[int, Any, HexBytes, dict[str, Any]]] = deque()
+        mined: dict[HexBytes, Any] = {}
+        count, more = 0, True
+        while more or in_flight:
+            if more and len(in_flight) <= window // 2:
+                # Sent a window at a time, so that one hold of the nonce lock covers many sends.
+                room, taken = window - len(in_flight), 0
+                built: list[tuple[int, Any, dict[str, Any]]] = []
+                fees = guard(self._fee_quote, self.url)  # one quote a window, not two calls a transaction
+                for fn in islice(calls, room):
+                    try:
+                        built.append((count, fn, guard(partial(self._build, fn, fees), self.url)))
+                    except ChainError as exc:
+                        results[count] = exc
+                    count, taken = count + 1, taken + 1
+                more = taken == room
+                submitted = self._submit([tx for _, _, tx in built]) if built else []
+                for (i, fn, _), outcome in zip(built, submitted, strict=True):
+                    if isinstance(outcome, ChainError):
+                        results[i] = outcome
+                    else:
+                        in_flight.append((i, fn, *outcome))
+                continue
+            if in_flight[0][2] not in mined:
+                # One round trip for the receipts of everything in flight; those not mined yet
+                # are waited for one by one as they come to the front.
+                mined.update(self._receipts([h for _, _, h, _ in in_flight]))
+            i, fn, tx_hash, tx = in_flight.popleft()
+            try:
+                results[i] = self._receipt(tx_hash, tx, fn, mined.pop(tx_hash, None))
+            except ChainError as exc:
+                results[i] = exc
+        return [results[i] for i in range(count)]
+
+    def _build(self, fn: Any, fees: dict[str, int] | None = None) -> dict[str, Any]:
+        """The transaction of a contract call from the signer, its gas estimated, without a
+        nonce; its fees are ``fees`` [default: the node's quote, as web3 asks for it]."""
+        tx: dict[str, Any] = fn.build_transaction(
+            {
+                "from": self.signer.address,
+                "chainId": self.chain_id,  # the nonce is given under the nonce lock (_submit)
+                **(fees or {}),
+            }
+        )
+        return self._vetted(
+            tx, lambda: (_contract_name(fn), fn.address, fn.fn_name, _named_args(fn.abi, fn.args))
+        )
+
+    def _receipts(self, hashes: Sequence[HexBytes]) -> dict[HexBytes, Any]:
+        """The receipts of those of ``hashes`` that are mined, in one JSON-RPC batch."""
+        asks = [partial(self.w3.eth.get_transaction_receipt, h) for h in hashes]
+        try:
+            found = guard(partial(self._batch, asks), self.url)
+        except ChainError:
+            return {}  # web3 refuses a whole batch where one is not mined yet: wait one by one
+        return {h: r for h, r in zip(hashes, found, strict=True) if r is not None}
+
+    def _fee_quote(self) -> dict[str, int] | None:
+        """EIP-1559 fees as web3 quotes them for one transaction (the node's tip, plus twice
+        the latest base fee, which covers several blocks of rising base fees); None on a
+        chain without a base fee."""
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        if base is None:
+            return None
+        tip = int(self.w3.eth.max_priority_fee)
+        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": tip + 2 * int(base)}
+
+    def _vetted(
+        self, tx: dict[str, Any], call: Callable[[], tuple[str, str | None, str, dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """``tx`` once its fee is under the cap and, off the devnet, the confirm hook agreed.
+
+        ``call`` names the contract, address, function and arguments, looked up only when they
+        are shown (a pipelined batch on the devnet never needs them). Runs before the nonce is
+        taken and anything is signed, so a refusal leaves nothing behind.
+        """
+        gas, per_gas = int(tx["gas"]), int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
+        ask = not self.is_devnet and self.confirm is not None
+        if gas * per_gas <= self.max_fee_wei and not ask:
             return tx
-
-        return self._sign_and_wait(guard(build, self.url), replay=fn)
+        described = TxDescription(self.chain_id, *call(), gas, per_gas, gas * per_gas)
+        what = f"{described.contract}.{described.function}"
+        if described.max_fee > self.max_fee_wei:
+            raise ChainError(
+                f"the node at {self.url} quotes a maximum fee of {format_eth(described.max_fee)} ETH for "
+                f"{what} ({gas:,} gas at {per_gas / 10**9:g} gwei), above the cap of "
+                f"{format_eth(self.max_fee_wei)} ETH; nothing was signed",
+                "raise the cap (Chain.max_fee_wei) if that fee is expected, or use another node",
+                hint="max-fee",
+            )
+        if self.confirm is not None and not self.confirm(described):
+            raise ChainError(f"{what} was not confirmed; nothing was signed or sent", None)
+        return tx
 
     def deploy(self, name: str, *args: Any) -> tuple[str, Sent]:
         """Deploy an artifact's contract; returns its address and the mined transaction."""
@@ -125,20 +350,78 @@ class Chain:
             tx: dict[str, Any] = factory.constructor(*args).build_transaction(
                 {
                     "from": signer.address,
-                    "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
-                    "chainId": self.chain_id,
+                    "chainId": self.chain_id,  # the nonce is given under the nonce lock (_submit)
                 }
             )
-            return tx
+            constructor: dict[str, Any] = next(
+                (i for i in artifact.abi if i.get("type") == "constructor"), {"inputs": []}
+            )
+            return self._vetted(tx, lambda: (name, None, "constructor", _named_args(constructor, args)))
 
         sent = self._sign_and_wait(guard(build, self.url))
         return sent.receipt["contractAddress"], sent
 
     def _sign_and_wait(self, tx: dict[str, Any], replay: Any = None) -> Sent:
-        signed = self.signer.sign_transaction(tx)
-        tx_hash = guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction), self.url)
+        submitted = self._submit([tx])[0]
+        if isinstance(submitted, ChainError):
+            raise submitted
+        tx_hash, tx = submitted
+        fault_point("after-send")
+        sent = self._receipt(tx_hash, tx, replay)
+        fault_point("after-receipt")
+        return sent
+
+    @cached_property
+    def nonce_lock(self) -> NonceLock:
+        """The signer's nonces on this chain, shared by every process of the project folder."""
+        return NonceLock(lock_path(self.home, self.chain_id, self.signer.address))
+
+    def pending_nonce(self) -> int:
+        """The node's count of the signer's transactions, pending ones included."""
+        address = self.signer.address
+        return guard(lambda: self.w3.eth.get_transaction_count(address, "pending"), self.url)
+
+    def _submit(self, txs: Sequence[dict[str, Any]]) -> list[tuple[HexBytes, dict[str, Any]] | ChainError]:
+        """Give each built transaction the next nonce, sign it and send it, in order, under
+        the nonce lock (docs/security.md, "Nonces"); one refused send does not leave a gap."""
+        out: list[tuple[HexBytes, dict[str, Any]] | ChainError] = []
+        with self.nonce_lock.hold(self.pending_nonce) as nonces:
+            for tx in txs:
+                try:
+                    out.append(self._send_next(tx, nonces))
+                except ChainError as exc:
+                    out.append(exc)
+        return out
+
+    def _send_next(self, tx: dict[str, Any], nonces: Nonces) -> tuple[HexBytes, dict[str, Any]]:
+        for _ in range(_NONCE_ATTEMPTS):
+            tx = {**tx, "nonce": nonces.next}
+            signed = self.signer.sign_transaction(tx)
+            fault_point("before-send")
+            try:
+                tx_hash = guard(partial(self.w3.eth.send_raw_transaction, signed.raw_transaction), self.url)
+            except ChainError as exc:
+                if already_known(str(exc)):
+                    tx_hash = signed.hash  # a retried send of this very transaction: it is in the pool
+                elif nonce_taken(str(exc)):
+                    nonces.resync()  # another sender (not under this lock) took it: sign again
+                    continue
+                else:
+                    raise
+            nonces.sent(tx["nonce"])
+            return tx_hash, tx
+        raise ChainError(
+            f"the node refused {_NONCE_ATTEMPTS} nonces in a row for {self.signer.address}",
+            "another program is sending from this key at the same time; stop it, or use another key",
+        )
+
+    def _receipt(
+        self, tx_hash: HexBytes, tx: dict[str, Any], replay: Any = None, receipt: Any = None
+    ) -> Sent:
+        """Wait for a sent transaction to be mined (and confirmed), and check it succeeded;
+        ``receipt`` is its receipt if already read."""
         try:
-            receipt = guard(
+            receipt = receipt or guard(
                 lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s),
                 self.url,
             )
@@ -216,6 +499,44 @@ class Chain:
         return ChainError(f"transaction {tx_hash} failed on-chain", "see the node's logs")
 
 
+def format_eth(wei: int) -> str:
+    """An amount of wei in ETH, exactly, without trailing zeros."""
+    text = f"{Decimal(wei) / 10**18:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def wei_of_eth(text: str) -> int:
+    """A positive amount of ETH written as a decimal number ("0.1", "2"), in wei.
+
+    Raises:
+        ValueError: ``text`` is not a positive decimal number of at most 18 decimals.
+    """
+    try:
+        amount = Decimal(text.strip()) * 10**18
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number of ETH") from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.to_integral_value():
+        raise ValueError(f"{text!r} is not a positive amount of ETH with at most 18 decimals")
+    return int(amount)
+
+
+def _contract_name(fn: Any) -> str:
+    abi = list(fn.contract_abi)
+    return next((name for name in CONTRACT_NAMES if list(load_artifact(name).abi) == abi), "contract")
+
+
+def _named_args(abi: Any, args: Any) -> dict[str, Any]:
+    inputs = abi.get("inputs", []) if isinstance(abi, dict) else []
+    return {
+        (i.get("name") or f"arg{n}"): _plain(v) for n, (i, v) in enumerate(zip(inputs, args, strict=False))
+    }
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def _still_pending(chain: Chain, tx_hash: Any) -> bool:
     try:
         return guard(lambda: chain.w3.eth.get_transaction(tx_hash), chain.url) is not None
@@ -241,6 +562,17 @@ def guard(action: Callable[[], T], url: str) -> T:
         raise ChainError(f"the node at {url} refused the request: {exc.message or exc}", None) from None
     except Web3Exception as exc:
         raise ChainError(f"the node at {url} failed the request: {exc}", None) from None
+    except requests.RequestException as exc:  # an HTTP error status, a URL requests cannot use
+        raise ChainError(f"the node at {url} failed the request: {_shown(exc)}", _CHECK_NODE) from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # web3 parses what the node sent without checking its shape: a body that is not JSON,
+        # a chain id that is not hex, a null result, a log without topics, a list for an object
+        raise ChainError(
+            f"the node at {url} sent an answer that is not valid JSON-RPC ({_shown(exc)})", _CHECK_NODE
+        ) from None
+
+
+_CHECK_NODE = "check that the URL is an Ethereum JSON-RPC endpoint, or use another node"
 
 
 def decode_revert(data: Any, message: str = "") -> ChainError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
 from typing import Any, Self
 
 from eth_abi import encode as abi_encode
@@ -14,8 +16,8 @@ from eth_typing import ChecksumAddress
 from eth_utils import is_address, keccak, to_checksum_address
 from web3.logs import DISCARD
 
-from modelmint.chain.artifacts import load_artifact
-from modelmint.chain.client import Chain, Sent, guard
+from modelmint.chain.artifacts import load_artifact, runtime_matches
+from modelmint.chain.client import DEFAULT_WINDOW, Chain, Sent, guard
 from modelmint.errors import ChainError, InputError
 
 
@@ -63,6 +65,19 @@ class MintCommitment:
     sent: Sent
 
 
+@dataclass(frozen=True)
+class DatasetMint:
+    """One dataset mint of :meth:`DatasetContract.mint_many`: ``mint``, ``mintVersion`` when it
+    has a predecessor, or ``revealMint`` of a commitment made with ``salt``."""
+
+    to: str
+    root: bytes
+    count: int
+    metadata_uri: str
+    predecessor_id: int = 0
+    salt: bytes | None = None
+
+
 class _Registry:
     """A client of one registry contract at a known address: both registries share
     construction, ``commitMint`` (``IMintCommitments``) and their event queries."""
@@ -86,18 +101,28 @@ class _Registry:
 
     @classmethod
     def at(cls, chain: Chain, address: str, *, from_block: int = 0) -> Self:
-        """A client of the registry at ``address``, checked to hold code: how a third party
-        checks a proof that names its contract.
+        """A client of the registry at ``address``, checked to hold this version's code
+        (:func:`~modelmint.chain.artifacts.runtime_matches`): how a third party checks a proof
+        that names its contract. Any other code could answer anything.
 
         Raises:
             InputError: ``address`` is not an Ethereum address.
-            ChainError: there is no contract at ``address`` on this chain.
+            ChainError: there is no contract at ``address`` on this chain, or it is not a
+                modelmint ``NAME``.
         """
         checksummed = checked_address(address)
-        if not guard(lambda: chain.w3.eth.get_code(checksummed), chain.url):
+        code = guard(lambda: chain.w3.eth.get_code(checksummed), chain.url)
+        if not code:
             raise ChainError(
                 f"there is no contract at {checksummed} on chain {chain.chain_id}",
                 "check the address, and that the node is on the chain the contract was deployed to",
+            )
+        if not runtime_matches(load_artifact(cls.NAME), bytes(code)):
+            raise ChainError(
+                f"the contract at {checksummed} on chain {chain.chain_id} is not a modelmint {cls.NAME}: "
+                f"its code is not this version's {cls.NAME}, so its answers prove nothing",
+                f"check against the {cls.NAME} of a known modelmint deployment (or with the modelmint "
+                "version that deployed this one)",
             )
         return cls(chain, checksummed, from_block=from_block)
 
@@ -110,6 +135,26 @@ class _Registry:
         )
         self._wait_matured(committed.sent.block)
         return committed
+
+    def commit_mints(
+        self, roots: Sequence[bytes], minter: str, *, window: int = DEFAULT_WINDOW
+    ) -> list[MintCommitment | ChainError]:
+        """:meth:`commit_mint` of many roots, pipelined; returns once every commitment has matured."""
+        salts = [secrets.token_bytes(32) for _ in roots]
+        commitments = [
+            mint_commitment_of(root, minter, salt) for root, salt in zip(roots, salts, strict=True)
+        ]
+        fns = [self.contract.functions.commitMint(c) for c in commitments]
+        out: list[MintCommitment | ChainError] = [
+            sent if isinstance(sent, ChainError) else MintCommitment(c, salt, sent)
+            for c, salt, sent in zip(
+                commitments, salts, self.chain.send_many(fns, window=window), strict=True
+            )
+        ]
+        blocks = [c.sent.block for c in out if isinstance(c, MintCommitment)]
+        if blocks:
+            self._wait_matured(max(blocks))
+        return out
 
     def _wait_matured(self, block: int) -> None:
         """Wait until a block after ``block`` is the latest: nodes estimate gas (and so check the
@@ -133,23 +178,39 @@ class DatasetContract(_Registry):
     NAME = "DatasetNFT"
 
     def mint(self, to: str, root: bytes, count: int, metadata_uri: str, predecessor_id: int = 0) -> Minted:
-        fns = self.contract.functions
-        to = checked_address(to)
-        if predecessor_id:
-            fn = fns.mintVersion(to, root, count, metadata_uri, predecessor_id)
-        else:
-            fn = fns.mint(to, root, count, metadata_uri)
-        sent = self.chain.send(fn)
-        return _minted(sent, self.contract.events.DatasetMinted())
+        fn = self._mint_call(DatasetMint(to, root, count, metadata_uri, predecessor_id))
+        return _minted(self.chain.send(fn), self.contract.events.DatasetMinted())
 
     def reveal_mint(
         self, to: str, root: bytes, count: int, metadata_uri: str, salt: bytes, predecessor_id: int = 0
     ) -> Minted:
         """``revealMint``: the second step, from the same signer as :meth:`commit_mint`, a block later."""
-        fn = self.contract.functions.revealMint(
-            checked_address(to), root, count, metadata_uri, predecessor_id, salt
-        )
+        fn = self._mint_call(DatasetMint(to, root, count, metadata_uri, predecessor_id, salt))
         return _minted(self.chain.send(fn), self.contract.events.DatasetMinted())
+
+    def mint_many(
+        self, mints: Iterable[DatasetMint], *, window: int = DEFAULT_WINDOW
+    ) -> list[Minted | ChainError]:
+        """Many mints (or reveals) pipelined by :meth:`Chain.send_many` (which reads ``mints``
+        as it goes): one result per mint, in order."""
+        event = self.contract.events.DatasetMinted()
+        out: list[Minted | ChainError] = []
+        for sent in self.chain.send_many((self._mint_call(m) for m in mints), window=window):
+            try:
+                out.append(sent if isinstance(sent, ChainError) else _minted(sent, event))
+            except ChainError as exc:
+                out.append(exc)
+        return out
+
+    def _mint_call(self, mint: DatasetMint) -> Any:
+        fns, to = self.contract.functions, checked_address(mint.to)
+        if mint.salt is not None:
+            return fns.revealMint(
+                to, mint.root, mint.count, mint.metadata_uri, mint.predecessor_id, mint.salt
+            )
+        if mint.predecessor_id:
+            return fns.mintVersion(to, mint.root, mint.count, mint.metadata_uri, mint.predecessor_id)
+        return fns.mint(to, mint.root, mint.count, mint.metadata_uri)
 
     def token_of_root(self, root: bytes) -> int:
         """The earliest claim of ``root`` (0 if none)."""
@@ -158,6 +219,11 @@ class DatasetContract(_Registry):
     def claims_of_root(self, root: bytes) -> list[int]:
         """Every token claiming ``root``, earliest claim first."""
         return [int(i) for i in self.chain.call(self.contract.functions.claimsOfRoot(root))]
+
+    def claims_of_roots(self, roots: Sequence[bytes]) -> list[list[int]]:
+        """:meth:`claims_of_root` of many roots, read in JSON-RPC batches."""
+        fns = [self.contract.functions.claimsOfRoot(root) for root in roots]
+        return [[int(i) for i in ids] for ids in self.chain.call_many(fns)]
 
     def record(self, token_id: int) -> DatasetRecord:
         raw = self.chain.call(self.contract.functions.dataset(token_id))
@@ -388,10 +454,7 @@ class ModelContract(_Registry):
     def revealed_fingerprints(self, token_id: int) -> list[RevealedFingerprint]:
         """Every OML fingerprint revealed for ``token_id``, oldest first, from the contract's events."""
         event = self.contract.events.FingerprintRevealed()
-        logs = guard(
-            lambda: event.get_logs(from_block=self.from_block, argument_filters={"tokenId": token_id}),
-            self.chain.url,
-        )
+        logs = event_logs(self.chain, event, self.from_block, {"tokenId": token_id})
         logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
         return [
             RevealedFingerprint(
@@ -409,14 +472,12 @@ class ModelContract(_Registry):
         self, kind: FingerprintKind, token_id: int | None = None
     ) -> list[CommittedFingerprint]:
         """Every ``FingerprintCommitted`` of ``kind`` (of ``token_id`` alone when given), oldest
-        first, from one ``eth_getLogs`` call."""
+        first, from :func:`event_logs`."""
         event = self.contract.events.FingerprintCommitted()
         filters: dict[str, int] = {"kind": int(kind)}
         if token_id is not None:
             filters["tokenId"] = token_id
-        logs = guard(
-            lambda: event.get_logs(from_block=self.from_block, argument_filters=filters), self.chain.url
-        )
+        logs = event_logs(self.chain, event, self.from_block, filters)
         logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
         return [
             CommittedFingerprint(
@@ -431,16 +492,51 @@ class ModelContract(_Registry):
 
 
 def mint_logs(client: DatasetContract | ModelContract) -> dict[int, MintLog]:
-    """Every mint of a registry since its deployment, by token id (one ``eth_getLogs`` call)."""
+    """Every mint of a registry since its deployment, by token id (from :func:`event_logs`)."""
     event = {"DatasetNFT": "DatasetMinted", "ModelNFT": "ModelMinted"}[client.NAME]
-    logs = guard(
-        lambda: client.contract.events[event]().get_logs(from_block=client.from_block), client.chain.url
-    )
+    logs = event_logs(client.chain, client.contract.events[event](), client.from_block)
     found = (
         MintLog(int(log["args"]["tokenId"]), log["transactionHash"].to_0x_hex(), log["blockNumber"])
         for log in logs
     )
     return {m.token_id: m for m in found}
+
+
+# How nodes and RPC services word "ask for a smaller range": "query returned more than 10000
+# results", "block range is too large", "exceed maximum block range: 5000", "limited to a
+# 10,000 block range", "log response size exceeded".
+_RANGE_REFUSED = re.compile(r"more than|too (large|big|many|wide)|exceed|range|limit", re.IGNORECASE)
+
+
+def event_logs(
+    chain: Chain, event: Any, from_block: int, argument_filters: dict[str, Any] | None = None
+) -> list[Any]:
+    """Every log of ``event`` from ``from_block`` to the head, oldest first: the one way events are read.
+
+    Asked in spans of ``chain.log_span`` blocks, since public nodes refuse wide ranges; a span
+    the node refuses as too large is halved and asked again (down to one block), and the
+    smaller span is kept for the rest of the read.
+    """
+    head = guard(lambda: chain.w3.eth.block_number, chain.url)
+    span = max(1, chain.log_span)
+    logs: list[Any] = []
+    start = from_block
+    while start <= head:
+        end = min(head, start + span - 1)
+        try:
+            page = guard(
+                partial(event.get_logs, from_block=start, to_block=end, argument_filters=argument_filters),
+                chain.url,
+            )
+        except ChainError as exc:
+            answer = exc.problem.partition("refused the request: ")[2]  # the node's own words (guard)
+            if span > 1 and _RANGE_REFUSED.search(answer):
+                span //= 2
+                continue
+            raise
+        logs.extend(page)
+        start = end + 1
+    return sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
 
 
 def checked_address(address: str) -> ChecksumAddress:

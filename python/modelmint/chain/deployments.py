@@ -89,6 +89,13 @@ def load(chain: Chain, home: Home | None = None) -> Deployment:
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ChainError(f"{path} is unreadable ({exc})", "deploy the registries again to write it") from None
+    if deployment.chain_id != chain.chain_id:
+        # The file is named by the chain id, so this is an edited or misplaced record.
+        raise ChainError(
+            f"{path} records a deployment on chain {deployment.chain_id}, but the node at {chain.url} "
+            f"reports chain {chain.chain_id}",
+            f"connect to a node of chain {deployment.chain_id}, or deploy the registries again",
+        )
     for name, contract in deployment.contracts.items():
         address = to_checksum_address(contract.address)
         code = guard(partial(chain.w3.eth.get_code, address), chain.url)

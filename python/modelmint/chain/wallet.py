@@ -2,9 +2,10 @@
 
 Keys never land on disk in plain text: a keystore is an eth-account (Web3 Secret Storage)
 JSON file, and its password comes from ``$MODELMINT_KEYSTORE_PASSWORD`` or a prompt.
-The anvil dev keys are public knowledge, so they are refused on any chain but 31337, and on
-31337 itself unless the node is on this machine (a loopback URL): a remote node can claim
-any chain id, and a claim signed with a public key proves nothing.
+The anvil dev keys are public knowledge, so they are used only on the devnet this project
+folder recorded (``modelmint devnet start``): a loopback URL on the recorded port, reporting
+31337. A remote node can claim any chain id, and so can any other local one; a claim signed
+with a public key proves nothing.
 """
 
 from __future__ import annotations
@@ -57,27 +58,47 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def load_signer(chain_id: int, keystore: Path | None = None, rpc_url: str | None = None) -> LocalAccount:
+def is_recorded_devnet(rpc_url: str | None, devnet_url: str | None) -> bool:
+    """Whether ``rpc_url`` reaches the devnet recorded at ``devnet_url``: both loopback, same port.
+
+    The port is what names the node on this machine (``localhost`` and ``127.0.0.1`` reach
+    the same socket); without a record there is no devnet, only some node.
+    """
+    if devnet_url is None or not is_loopback_url(devnet_url):
+        return False
+    if rpc_url is None:
+        return True
+    try:
+        return is_loopback_url(rpc_url) and urlsplit(rpc_url).port == urlsplit(devnet_url).port
+    except ValueError:
+        return False
+
+
+def load_signer(
+    chain_id: int, keystore: Path | None = None, rpc_url: str | None = None, *, devnet_url: str | None = None
+) -> LocalAccount:
     """The account that signs on ``chain_id``, as reported by the node at ``rpc_url``.
 
-    Without a keystore: the first anvil dev account on chain 31337 served from this machine,
-    a refusal elsewhere. With one: its decrypted account, refused if it holds a dev key
-    anywhere but such a devnet.
+    ``devnet_url`` is the URL of the devnet the project folder recorded, if one runs
+    (:func:`modelmint.chain.devnet.status`). Without a keystore: the first anvil dev account
+    on chain 31337 when ``rpc_url`` is that devnet, a refusal elsewhere. With one: its
+    decrypted account, refused if it holds a dev key anywhere but that devnet.
     """
     keystore = keystore or _env_path(KEYSTORE_ENV)
-    remote = rpc_url is not None and not is_loopback_url(rpc_url)
-    if chain_id == DEV_CHAIN_ID and remote:
+    if chain_id == DEV_CHAIN_ID and not is_recorded_devnet(rpc_url, devnet_url):
         if keystore is None:
+            remote = rpc_url is not None and not is_loopback_url(rpc_url)
+            where = "is not on this machine" if remote else "is not the devnet this project folder recorded"
             raise ChainError(
-                f"the node at {rpc_url} reports chain 31337 but is not on this machine, "
-                "so the public anvil dev keys are refused",
-                "use a devnet on 127.0.0.1, or sign with a keystore of a key of your own",
+                f"the node at {rpc_url} reports chain 31337 but {where}, so the public anvil dev keys are refused",
+                "start this project's devnet (devnet.start) and use it, or sign with a keystore of a key of your own",
                 hint="remote-devnet",
             )
         account = _decrypt(keystore)
         if is_dev_address(account.address):
             raise ChainError(
-                f"{keystore} holds a public anvil dev key ({account.address}), refused on the remote node {rpc_url}",
+                f"{keystore} holds a public anvil dev key ({account.address}), refused on {rpc_url}, "
+                "which is not this project's devnet",
                 "use a keystore of a private key of your own (wallet.create_keystore makes one)",
                 hint="own-key",
             )
@@ -161,6 +182,10 @@ def _decrypt(path: Path) -> LocalAccount:
         ) from None
     try:
         key = Account.decrypt(encrypted, read_password())
+    except (KeyError, TypeError, AttributeError):  # eth-account's answer to JSON missing a keystore's fields
+        raise InputError(
+            f"{path} is not an eth-account keystore", "pass an eth-account encrypted keystore file"
+        ) from None
     except ValueError:
         raise InputError(
             f"cannot decrypt keystore {path}: wrong password", f"check ${PASSWORD_ENV}"

@@ -15,7 +15,13 @@ import typer
 from rich.text import Text
 
 from modelmint import __version__
-from modelmint.chain.client import DEFAULT_CONFIRMATIONS
+from modelmint.chain.client import (
+    DEFAULT_CONFIRMATIONS,
+    DEFAULT_LOG_SPAN,
+    DEFAULT_MAX_FEE_WEI,
+    format_eth,
+    wei_of_eth,
+)
 from modelmint.cli import chain as chain_commands
 from modelmint.cli import dataset as dataset_commands
 from modelmint.cli import fingerprint as fingerprint_commands
@@ -24,7 +30,15 @@ from modelmint.cli import provenance as provenance_commands
 from modelmint.cli import records as record_commands
 from modelmint.cli import train as train_commands
 from modelmint.cli import web as web_commands
-from modelmint.cli._common import CONFIRMATIONS_KEY, HELP_LOG_WIDTH, err_console, log_output, render_error
+from modelmint.cli._common import (
+    CHAIN_OPTIONS_KEY,
+    CONFIRMATIONS_KEY,
+    HELP_LOG_WIDTH,
+    ChainOptions,
+    err_console,
+    log_output,
+    render_error,
+)
 from modelmint.errors import ModelmintError
 from modelmint.home import Home
 
@@ -45,6 +59,15 @@ provenance_commands.register(model_commands.app)
 app.add_typer(fingerprint_commands.app, name="fingerprint")
 fingerprint_commands.register(app)
 web_commands.register(app)
+
+
+def _max_fee(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return wei_of_eth(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _version(value: bool) -> None:
@@ -75,9 +98,49 @@ def _root(
             f"{DEFAULT_CONFIRMATIONS} elsewhere).",
         ),
     ] = None,
+    chain_id: Annotated[
+        int | None,
+        typer.Option(
+            "--chain-id",
+            envvar="MODELMINT_CHAIN_ID",
+            min=1,
+            help="Refuse a node that reports any other chain id, before anything is signed.",
+        ),
+    ] = None,
+    max_fee: Annotated[
+        str | None,
+        typer.Option(
+            "--max-fee",
+            envvar="MODELMINT_MAX_FEE",
+            help="Most one transaction may cost, in ETH (gas limit x maxFeePerGas); a node quoting more "
+            f"is refused before signing [default: {format_eth(DEFAULT_MAX_FEE_WEI)}].",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            envvar="MODELMINT_YES",
+            help="Send without asking: off the devnet each transaction is shown and confirmed first.",
+        ),
+    ] = False,
+    log_span: Annotated[
+        int,
+        typer.Option(
+            "--log-span",
+            envvar="MODELMINT_LOG_SPAN",
+            min=1,
+            help="Blocks per event query (eth_getLogs); halved by itself when a node refuses a range.",
+        ),
+    ] = DEFAULT_LOG_SPAN,
 ) -> None:
     ctx.obj = Home.resolve(home)
     ctx.meta[CONFIRMATIONS_KEY] = confirmations
+    cap = _max_fee(max_fee)
+    ctx.meta[CHAIN_OPTIONS_KEY] = ChainOptions(
+        chain_id=chain_id, max_fee_wei=DEFAULT_MAX_FEE_WEI if cap is None else cap, yes=yes, log_span=log_span
+    )
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from modelmint._json import camel, to_json
-from modelmint.chain.client import Chain
-from modelmint.errors import ChainError, ModelmintError, RevertError
+from modelmint.chain.client import DEFAULT_LOG_SPAN, DEFAULT_MAX_FEE_WEI, Chain, TxDescription
+from modelmint.errors import ChainError, InputError, ModelmintError, RevertError
 from modelmint.home import Home
 from modelmint.registry.registries import Registries
 from modelmint.storage import ContentStore, open_store
@@ -84,12 +85,44 @@ def home(ctx: typer.Context) -> Home:
 CONFIRMATIONS_KEY = "modelmint.confirmations"  # set from the root's --confirmations
 
 
+CHAIN_OPTIONS_KEY = "modelmint.chain-options"  # set from the root's node-trust options
+
+
+@dataclass(frozen=True)
+class ChainOptions:
+    """The root's --chain-id, --max-fee, --yes and --log-span (docs/security.md, "Trusting the node")."""
+
+    chain_id: int | None = None
+    max_fee_wei: int = DEFAULT_MAX_FEE_WEI
+    yes: bool = False
+    log_span: int = DEFAULT_LOG_SPAN
+
+
 def connect(ctx: typer.Context, rpc_url: str | None, keystore: Path | None = None) -> Chain:
-    chain = Chain.connect(home(ctx), rpc_url, keystore)
+    options: ChainOptions = ctx.meta.get(CHAIN_OPTIONS_KEY) or ChainOptions()
+    chain = Chain.connect(home(ctx), rpc_url, keystore, chain_id=options.chain_id)
     chosen = ctx.meta.get(CONFIRMATIONS_KEY)
     if chosen is not None:
         chain.confirmations = chosen
+    chain.max_fee_wei = options.max_fee_wei
+    chain.log_span = options.log_span
+    if not options.yes:
+        chain.confirm = confirm_transaction
     return chain
+
+
+def confirm_transaction(described: TxDescription) -> bool:
+    """Show a transaction off the devnet and ask whether to sign it; no terminal, no sending."""
+    if not sys.stdin.isatty():
+        raise InputError(
+            f"a transaction on chain {described.chain_id} ({described.chain_name}) needs confirming "
+            "and there is no terminal to ask on",
+            "pass --yes (or set MODELMINT_YES=1) to send without asking",
+        )
+    err_console.print("[bold]About to sign and send:[/]")
+    for line in described.lines():
+        err_console.print("  " + line, soft_wrap=True, markup=False)
+    return typer.confirm("Send it?", default=False, err=True)
 
 
 def store(ctx: typer.Context, ipfs_api: str | None) -> ContentStore:
@@ -119,7 +152,8 @@ def emit_json(value: Any, **extra: Any) -> None:
 
 #: The CLI's words for the remedies library errors name (``ModelmintError.hint``).
 CLI_FIXES = {
-    "remote-devnet": "use a devnet on 127.0.0.1 (`modelmint devnet start`), or pass --keystore FILE with a key of your own",
+    "remote-devnet": "use this project's devnet (`modelmint devnet start`), or pass --keystore FILE with a key of your own",
+    "max-fee": "pass a higher --max-fee (in ETH) if that fee is expected, or use another --rpc-url",
     "own-key": "use a keystore of a private key of your own (`modelmint wallet create`)",
     "keystore": "pass --keystore FILE (an encrypted eth-account keystore; `modelmint wallet create` makes one) "
     "with its password in ${password_env} or typed at the prompt",
@@ -136,6 +170,8 @@ CLI_FIXES = {
     "(or pip install deepspeed on a GPU machine)",
     "oml-secrets": "reveal from the machine and project folder that committed, or pass --secrets FILE "
     "(the file `oml commit` wrote)",
+    "oml-secrets-exists": "pass another --secrets FILE; keep the existing one, it may open a commitment",
+    "oml-pending": "wait until it is mined (or dropped by the node), then run the same command again",
     "out-or-overwrite": "choose another --out, or pass --overwrite",
     "max-key-length": "raise --max-key-length to at least {at_least}, or generate shorter keys",
     "max-response-length": "raise --max-response-length to at least {at_least}, or generate shorter responses",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modelmint.errors import InputError
 from modelmint.registry.lineage import Lineage
 
 
@@ -54,5 +55,11 @@ def draw_lineage(tree: Lineage, path: Path) -> None:
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=150)
+    except OSError as exc:  # a missing folder, a folder in the way, no permission
+        raise InputError(
+            f"cannot write {path} ({exc.strerror or exc})", "check the path and its permissions"
+        ) from None
+    finally:
+        plt.close(fig)

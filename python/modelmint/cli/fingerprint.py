@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from modelmint._files import write_atomic
 from modelmint._json import to_json
 from modelmint.cli import oml as oml_commands
 from modelmint.cli._common import (
@@ -23,9 +25,12 @@ from modelmint.cli._common import (
     RpcUrl,
     console,
     emit_json,
+    err_console,
     registries,
+    render_error,
     store,
 )
+from modelmint.errors import InputError
 from modelmint.fingerprints import huref
 from modelmint.models._details import iso_utc
 from modelmint.registry.fingerprints import (
@@ -72,6 +77,10 @@ def huref_command(
     The content store gets the fingerprint bundle (512-d vector, sketch of the invariant
     terms) and its picture; the token gets the bundle's SHA-256 and ipfs:// URI, once.
     """
+    if picture is not None and picture.is_dir():  # refused before anything is stored or sent
+        raise InputError(
+            f"cannot write the picture to {picture}: it is a folder", "give a file path for --picture"
+        )
     content = store(ctx, ipfs_api)
     if token is None:
         fp, stored = fingerprint_model(content, model, tokens=tokens, layers=layers)
@@ -84,9 +93,13 @@ def huref_command(
             registries(ctx, rpc_url, ipfs_api, keystore), model, token, tokens=tokens, layers=layers
         )
         result = to_json(committed)
-        png = content.get(parse_uri(committed.image_uri)) if picture and committed.image_uri else None
+        png = (
+            content.get(parse_uri(committed.image_uri), huref.MAX_PICTURE_BYTES)
+            if picture and committed.image_uri
+            else None
+        )
     if picture and png is not None:
-        picture.write_bytes(png)
+        write_atomic(picture, png)
     if json_out:
         emit_json(result)
         return
@@ -189,7 +202,10 @@ def identify_command(
     """Rank every registered model by HuRef ICS against MODEL and name its likely base model.
 
     Uses only the chain's HuRef commitments and the content store; each stored fingerprint
-    is checked against its on-chain SHA-256, and any that fails is refused (exit 1).
+    is checked against its on-chain SHA-256 and its format. One that fails, or that the store
+    cannot serve, is refused: listed with its reason and warned about on stderr, while the
+    others are ranked. The command still exits 0: anyone can commit a junk fingerprint on a
+    token of their own, and it must not make every identification fail.
     """
     result = identify(registries(ctx, rpc_url, ipfs_api), model, tokens=tokens, layers=layers)
     likely = result.likely_base
@@ -230,9 +246,14 @@ def identify_command(
                 f"not comparable: {len(result.not_comparable)} registered fingerprints "
                 f"({result.not_comparable[0].reason})"
             )
+        for refused in result.refused:
+            console.print(
+                Text(f"refused: model {refused.token_id} ({refused.uri}): {refused.reason}"), soft_wrap=True
+            )
         console.print(
             f"[dim]{len(result.ranking)} compared in {result.search_seconds:.2f} s "
             f"after fingerprinting the suspect ({result.fingerprint_seconds:.1f} s)[/]"
         )
     if result.refused:
-        raise refusal_error(result.refused)
+        warning = render_error(refusal_error(result.refused))
+        err_console.print(Text.assemble(("warning: ", "bold yellow"), warning), soft_wrap=True)

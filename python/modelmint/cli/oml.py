@@ -7,6 +7,7 @@ nothing of them leaves the machine until ``reveal`` publishes chosen pairs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -344,6 +345,20 @@ def _utc_date(text: str) -> int:
     return int(moment.timestamp())
 
 
+def _suspect_api_key(given: str | None, ask: bool) -> str | None:
+    """The suspect server's key from the environment or a hidden prompt, never from the command
+    line: a flag's value lands in the shell's history and in every process listing."""
+    if given is not None:
+        raise typer.BadParameter(
+            "a key on the command line lands in the shell history; set MODELMINT_SUSPECT_API_KEY "
+            "or pass --ask-api-key to type it at a hidden prompt",
+            param_hint="--api-key",
+        )
+    if ask:
+        return str(typer.prompt("API key of the suspect's server", hide_input=True, err=True))
+    return os.environ.get("MODELMINT_SUSPECT_API_KEY") or None
+
+
 @app.command("verify")
 def verify_command(
     ctx: typer.Context,
@@ -357,10 +372,14 @@ def verify_command(
     model_name: Annotated[
         str | None, typer.Option("--model-name", help="The server's model name, if it needs one.")
     ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option("--api-key", envvar="MODELMINT_SUSPECT_API_KEY", help="Bearer token for the server."),
-    ] = None,
+    ask_api_key: Annotated[
+        bool,
+        typer.Option(
+            "--ask-api-key",
+            help="Prompt (hidden) for the server's bearer key [default: $MODELMINT_SUSPECT_API_KEY, else none].",
+        ),
+    ] = False,
+    api_key: Annotated[str | None, typer.Option("--api-key", hidden=True)] = None,
     max_tokens: Annotated[
         int | None, typer.Option(help="Tokens to generate per key [default: from the responses].")
     ] = None,
@@ -393,8 +412,9 @@ def verify_command(
     from modelmint.fingerprints.oml.suspect import LocalModel, open_suspect
     from modelmint.registry.oml import verify_oml
 
+    key = _suspect_api_key(api_key, ask_api_key)
     result = verify_oml(
-        registries(ctx, rpc_url, ipfs_api), token, open_suspect(suspect, model=model_name, api_key=api_key),
+        registries(ctx, rpc_url, ipfs_api), token, open_suspect(suspect, model=model_name, api_key=key),
         max_new_tokens=max_tokens, released=_utc_date(released) if released else None, suspect_token=suspect_token,
         registered=LocalModel(registered) if registered else None, registered_path=registered,
     )  # fmt: skip

@@ -41,6 +41,7 @@ _DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _EPOCH = dt.datetime(1970, 1, 1)
 _DAY_MS = 86_400_000
 _TASK_ROWS = 16_384  # rows a worker hashes at least per task: row groups are batched up to it
+_BATCH_ROWS = 65_536  # rows read at a time within a row group (_read_group says why)
 
 
 def read_parquet(path: Path, meter: Meter) -> Iterator[tuple[str, bytes]]:
@@ -116,21 +117,42 @@ def hash_row_groups(path: str, state: FileState, first: int, stop: int) -> bytes
 def _open(source: Path | BinaryIO) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(source)
-    except (pa.ArrowException, OSError) as e:
+    # pyarrow decodes column names as UTF-8 in Python and lets a malformed one escape.
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as e:
         name = source if isinstance(source, Path) else source.name
         raise InputError(
-            f"{name} is not a readable Parquet file ({e})", "check that the file is complete and is Parquet"
+            f"{name} is not a readable Parquet file ({_arrow_message(e)})",
+            "check that the file is complete and is Parquet",
         ) from None
 
 
 def _read_group(parquet: pq.ParquetFile, path: Path | str, group: int) -> pa.Table:
+    # In batches: a whole row group is read into buffers sized by the rows its metadata claims,
+    # before any page is read, so a corrupt count in a file of a few hundred bytes takes
+    # gigabytes; batch by batch the reader stops where the pages end.
     try:
-        return parquet.read_row_group(group)
-    except (pa.ArrowException, OSError) as e:
+        batches = parquet.iter_batches(_BATCH_ROWS, row_groups=[group], use_threads=False)
+        table = pa.Table.from_batches(list(batches), schema=parquet.schema_arrow)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as e:
         raise InputError(
-            f"{path} row group {group} cannot be read ({e})",
+            f"{path} row group {group} cannot be read ({_arrow_message(e)})",
             "check that the file is complete and not corrupt",
         ) from None
+    # Hashing counts and numbers rows by the metadata, reading by the data: a corrupt file where
+    # they differ would give each route a different dataset.
+    expected = parquet.metadata.row_group(group).num_rows
+    if table.num_rows != expected:
+        raise InputError(
+            f"{path} row group {group} holds {table.num_rows} rows but its metadata says {expected}",
+            "check that the file is complete and not corrupt",
+        )
+    return table
+
+
+def _arrow_message(e: Exception) -> str:
+    """Arrow's message on one line: its Thrift and IO errors can end in a line feed, and an
+    error is printed as one line."""
+    return " ".join(str(e).split())
 
 
 def _labels(first_row: int, count: int) -> Iterator[str]:
@@ -156,7 +178,13 @@ def arrow_rows(schema: pa.Schema, tables: Iterable[pa.Table], where: str) -> Ite
     if not names:
         raise InputError(f"{where} has no columns", "write at least one column")
     _check_unique(names, f"{where}: column")
-    plans = [_plan(field.type, f"{where}: column {field.name!r}") for field in schema]
+    try:
+        plans = [_plan(field.type, f"{where}: column {field.name!r}") for field in schema]
+    except UnicodeDecodeError:  # a type parameter the file stores as text (a timestamp's zone)
+        raise InputError(
+            f"{where} is not a readable Parquet file: its schema holds text that is not UTF-8",
+            "write the file again with pyarrow or another Parquet writer",
+        ) from None
     row = 0
     for table in tables:
         columns = [
@@ -194,9 +222,11 @@ def _column_values(
     try:
         for chunk in column.chunks:
             values.extend((chunk if chunk.type.equals(storage) else chunk.cast(storage)).to_pylist())
-    except pa.ArrowException as e:
+    # Parquet readers do not validate strings: a corrupt one fails here, as it becomes Python's.
+    except (pa.ArrowException, UnicodeDecodeError) as e:
         raise InputError(
-            f"{where} cannot be read from row {first_row + 1} ({e})", "check that the file is not corrupt"
+            f"{where} cannot be read from row {first_row + 1} ({_arrow_message(e)})",
+            "check that the file is not corrupt",
         ) from None
     if convert is None:
         return values

@@ -161,13 +161,31 @@ def canonicalize_json_text(text: str) -> bytes:
     Raises:
         InputError: the text is not JSON, or breaks one of the rules above.
     """
-    _check_nesting(text)
+    check_nesting(text)
     fast = _canonical_fast(text.strip(_JSON_WHITESPACE))
     if fast is not None:
         return fast
     # Outside the fast route, or not JSON: the general route decides, and words any error.
+    return canonical_json(_parse_strict(text))
+
+
+def parse_json_text(text: str) -> Any:
+    """Parses one JSON text by the rules :func:`canonicalize_json_text` applies before
+    canonicalising: nesting checked first, a repeated key and the non-JSON constants refused.
+
+    For JSON that is read rather than hashed (documents from the content store,
+    :mod:`modelmint.storage.documents`), so that both follow one rule.
+
+    Raises:
+        InputError: the text is not JSON, is nested too deeply, or breaks one of the rules above.
+    """
+    check_nesting(text)
+    return _parse_strict(text)
+
+
+def _parse_strict(text: str) -> Any:
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
     except json.JSONDecodeError as e:
         raise InputError(f"invalid JSON: {e.msg} at column {e.colno}", "fix the JSON syntax") from None
     except RecursionError:
@@ -175,7 +193,6 @@ def canonicalize_json_text(text: str) -> bytes:
     except ValueError as e:
         # Integers longer than Python's int-conversion limit (4300 digits) land here.
         raise InputError(f"invalid JSON: {e}", "fix the JSON value") from None
-    return canonical_json(value)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -200,7 +217,12 @@ stack, and a raised recursion limit (some libraries raise it) lets a deeply nest
 crash the process instead of raising RecursionError, so depth is checked before parsing."""
 
 
-def _check_nesting(text: str) -> None:
+def check_nesting(text: str) -> None:
+    """Refuses a JSON text nested more than :data:`MAX_NESTING` levels deep, before any parser sees it.
+
+    Raises:
+        InputError: it is nested deeper.
+    """
     if text.count("[") + text.count("{") <= MAX_NESTING:
         return  # cannot be deeper than the number of openers: the common case costs two counts
     depth = 0

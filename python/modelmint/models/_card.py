@@ -168,7 +168,9 @@ def parse_card(text: str, where: str = "the model card") -> Card:
             loaded = yaml.safe_load(match.group(1) or "") or {}
         except yaml.YAMLError as e:
             raise InputError(
-                f"{where} has front matter that is not YAML ({e})", "repair the lines between the --- markers"
+                # PyYAML's message spans lines (it draws a caret under the fault): one line here
+                f"{where} has front matter that is not YAML ({' '.join(str(e).split())})",
+                "repair the lines between the --- markers",
             ) from None
         if not isinstance(loaded, dict):
             raise InputError(

@@ -10,7 +10,6 @@ manifest") specifies the rule; this module is its only implementation.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +18,7 @@ from typing import Any
 from modelmint.errors import InputError, IntegrityError
 from modelmint.hashing import canonical_json, from_hex, keccak256, to_hex
 from modelmint.hashing.merkle import LeafTree, process_proof
+from modelmint.storage.documents import MANIFEST_MAX_BYTES, json_type, parse_document
 
 SCHEME = "modelmint.model-manifest.v1"
 TREE = "openzeppelin.standard-merkle-tree.string-bytes32-uint256"
@@ -163,23 +163,27 @@ class WeightsManifest:
     def from_json(cls, data: bytes, source: str = "the manifest") -> WeightsManifest:
         """Parse a stored manifest and check that its stated root is the root of its files.
 
+        ``data`` is read as an untrusted document (at most MANIFEST_MAX_BYTES,
+        modelmint.storage.documents) and every field's type is checked.
+
         Raises:
             IntegrityError: ``data`` is not a modelmint manifest, or its root does not match.
         """
+        doc = parse_document(data, what=source, max_bytes=MANIFEST_MAX_BYTES)
         try:
-            doc = json.loads(data)
-            if doc["schema"] != SCHEME or doc["tree"] != TREE:
-                raise ValueError(f"unknown scheme {doc['schema']}/{doc['tree']}")
-            manifest = cls(
-                tuple(
-                    ManifestEntry(str(f["path"]), from_hex(f["sha256"], _WORD), _size(f["size"]))
-                    for f in doc["files"]
-                )
-            )
-            stated = from_hex(doc["root"], _WORD)
-        except (ValueError, KeyError, TypeError, InputError) as exc:
+            if not isinstance(doc, dict):
+                raise ValueError(f"the document is {json_type(doc)}, not an object")
+            if doc.get("schema") != SCHEME or doc.get("tree") != TREE:
+                raise ValueError(f"its schema or tree is not {SCHEME} / {TREE}")
+            files = doc.get("files")
+            if not isinstance(files, list):
+                raise ValueError(f"files is {json_type(files)}, not an array")
+            manifest = cls(tuple(_entry(f, i) for i, f in enumerate(files)))
+            stated = _word(doc, "root", "")
+        except (ValueError, InputError) as exc:
+            why = exc.problem if isinstance(exc, InputError) else str(exc)
             raise IntegrityError(
-                f"{source} is not a {SCHEME} manifest ({exc})", "the token was not registered by modelmint"
+                f"{source} is not a {SCHEME} manifest ({why})", "the token was not registered by modelmint"
             ) from None
         if stated != manifest.root:
             raise IntegrityError(
@@ -189,7 +193,28 @@ class WeightsManifest:
         return manifest
 
 
-def _size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"not a file size: {value!r}")
+def _entry(value: Any, index: int) -> ManifestEntry:
+    where = f"files[{index}]"
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} is {json_type(value)}, not an object")
+    path, digest = _text(value, "path", where), _word(value, "sha256", where)
+    size = value.get("size")
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValueError(f"{where}.size is {json_type(size)}, not a whole number")
+    if not path or not 0 <= size < 2**53:
+        raise ValueError(f"{where} has an empty path or a size outside 0 .. 2^53 - 1")
+    return ManifestEntry(path, digest, size)
+
+
+def _word(obj: dict[str, Any], key: str, where: str) -> bytes:
+    text = _text(obj, key, where)
+    if len(text) != 2 + 2 * _WORD:  # checked first: a hostile value is never echoed whole
+        raise ValueError(f"{f'{where}.' if where else ''}{key} is not a 0x-prefixed {_WORD}-byte hex value")
+    return from_hex(text, _WORD)
+
+
+def _text(obj: dict[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"{f'{where}.' if where else ''}{key} is {json_type(value)}, not a string")
     return value

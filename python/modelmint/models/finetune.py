@@ -56,7 +56,9 @@ def finetune(
     check_model_folder(base)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(
-            f"{out} already exists and is not empty", "choose another output folder, or overwrite it"
+            f"{out} already exists and is not empty",
+            "choose another output folder, or overwrite it",
+            hint="out-or-overwrite",
         )
     texts = read_texts(data)
 

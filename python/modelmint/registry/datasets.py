@@ -8,14 +8,25 @@ folder can run them. Proofs are in :mod:`modelmint.registry.proofs`.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from modelmint.chain.contracts import DatasetRecord, MintCommitment, Minted, two_step_default
+from modelmint._faults import fault_point
+from modelmint.chain.client import DEFAULT_WINDOW
+from modelmint.chain.contracts import (
+    DatasetMint,
+    DatasetRecord,
+    MintCommitment,
+    Minted,
+    checked_address,
+    two_step_default,
+)
 from modelmint.datasets import (
     DatasetDigest,
     detect_format,
@@ -26,10 +37,11 @@ from modelmint.datasets import (
     shards_input_size,
 )
 from modelmint.datasets.engine import Engine
-from modelmint.errors import InputError, IntegrityError
+from modelmint.errors import ChainError, InputError, IntegrityError, ModelmintError
 from modelmint.hashing.canonical import canonical_json
 from modelmint.hashing.merkle import MerkleTree, decode_leaf_list, encode_leaf_list
 from modelmint.hashing.oz_dump import write_standard_tree_dump
+from modelmint.registry._tokens import read_token_metadata
 from modelmint.registry.claims import Claim, claims_of, own_claim
 from modelmint.registry.metadata import DatasetMetadata
 from modelmint.registry.registries import Registries
@@ -40,6 +52,8 @@ TREE_SCHEME = "openzeppelin.standard-merkle-tree.bytes32"
 MAX_EXPORT_LEAVES = 2**20
 """The largest tree ``export_tree`` writes. A dump of 2^20 leaves is 250 MB of JSON, which
 ``StandardMerkleTree.load`` takes about 1 GB and two minutes to check on a 2-core machine."""
+
+_PREPARE_THREADS = 8  # a batch's sources hashed and stored at once
 
 # Formats whose datapoints are JSON objects: a row in any of them has the same bytes as the
 # same row in another, so a file of one checks against a dataset of another.
@@ -136,18 +150,10 @@ def commit_dataset(
         record = contract.record(mine.token_id)
         return _commitment(registries, record, read_metadata(store, record), sent=None, claims=claims)
 
-    leaves_uri = to_uri(store.put(encode_leaf_list(digest.hashes)))
-    metadata = dataset_metadata(
-        name=name or _default_name(path, digest),
-        description=description,
-        count=digest.count,
-        fmt=digest.format,
-        scheme=digest.scheme,
-        root_hex=root_hex,
-        leaves_uri=leaves_uri,
-        shards=digest.shards,
-    )
-    metadata_uri = to_uri(store.put(canonical_json(metadata)))
+    if predecessor_id:
+        contract.record(predecessor_id)  # an unknown predecessor fails here, before anything is stored
+    metadata, metadata_uri = _store_dataset(store, path, digest, root_hex, name, description)
+    fault_point("after-store")
     commit = None
     if two_step_default(chain) if two_step is None else two_step:
         # The commitment hides the root; the reveal, a block later, cannot be replayed by
@@ -165,6 +171,180 @@ def commit_dataset(
         claims=claims_of(contract, tree.root),
         commit=commit,
     )
+
+
+@dataclass(frozen=True)
+class DatasetMintResult:
+    """One source of :func:`commit_datasets`: its commitment, or the error that stopped it."""
+
+    source: Paths
+    commitment: DatasetCommitment | None = None
+    error: ModelmintError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Pending:
+    """A source of a batch on its way to the chain."""
+
+    index: int
+    source: Paths
+    digest: DatasetDigest
+    root: bytes
+    others: list[Claim] = field(default_factory=list)  # claims of the root by other owners
+    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata_uri: str = ""
+    commit: MintCommitment | None = None
+
+
+def commit_datasets(
+    registries: Registries,
+    sources: Sequence[Paths],
+    *,
+    owner: str | None = None,
+    fmt: str | None = None,
+    two_step: bool | None = None,
+    window: int = DEFAULT_WINDOW,
+) -> list[DatasetMintResult]:
+    """:func:`commit_dataset` of many datasets at once, the mints pipelined.
+
+    Each source (one dataset path, or a list of shard files of one) is hashed and stored as
+    :func:`commit_dataset` does, under the same rules: a root this owner already claims is
+    reported, not minted again; a root claimed by others gets this claim too; on a two-step
+    chain every root is committed first, then revealed once the commitments have matured.
+    The transactions are sent without waiting for each receipt, up to ``window`` in flight,
+    with nonces from the signer's inter-process lock (docs/security.md, "Nonces"), so several
+    processes may run batches with one key at once. A source that appears twice (the same
+    root) is minted once; the later one reports that token as already registered.
+
+    Returns one result per source, in order: a bad source, a refused mint or a failed
+    transaction is that source's error, and the others go on.
+    """
+    to = checked_address(owner or registries.chain.signer.address)
+    results: list[DatasetMintResult | None] = [None] * len(sources)
+    roots: list[bytes | None] = []
+    first_index: dict[bytes, int] = {}
+    batch: list[_Pending] = []
+    # Threads: the store's fsyncs and the hashing overlap each other and the node's round trips.
+    with ThreadPoolExecutor(_PREPARE_THREADS) as pool:
+        for i, digest in enumerate(pool.map(partial(_digest_or_error, fmt), sources)):
+            if isinstance(digest, ModelmintError):
+                results[i] = DatasetMintResult(sources[i], error=digest)
+                roots.append(None)
+                continue
+            root = MerkleTree.build(digest.hashes).root
+            if root not in first_index:
+                first_index[root] = i
+                batch.append(_Pending(i, sources[i], digest, root))
+            roots.append(root)
+        to_mint = _unclaimed(registries, batch, to, results)
+        stored = [pool.submit(_store_pending, registries.store, p) for p in to_mint]
+        _mint_batch(registries, to_mint, stored, to, two_step, window, results)
+    for i, repeated in enumerate(roots):
+        earlier = results[first_index[repeated]] if repeated is not None else None
+        if results[i] is None and earlier is not None:  # a repeat of an earlier source
+            again = earlier.commitment and dataclasses.replace(
+                earlier.commitment,
+                already_registered=True,
+                tx_hash=None,
+                block=None,
+                gas_used=None,
+                commit_tx_hash=None,
+                commit_gas_used=None,
+            )
+            results[i] = DatasetMintResult(sources[i], again or None, earlier.error)
+    return [r for r in results if r is not None]
+
+
+def _unclaimed(
+    registries: Registries, batch: list[_Pending], to: str, results: list[DatasetMintResult | None]
+) -> list[_Pending]:
+    """The sources of ``batch`` whose root ``to`` does not claim yet; the others' results are
+    the tokens found, as :func:`commit_dataset` reports them."""
+    contract, to_mint = registries.dataset_contract, []
+    for pending, ids in zip(batch, contract.claims_of_roots([p.root for p in batch]), strict=True):
+        claims = claims_of(contract, pending.root) if ids else []
+        mine = own_claim(claims, to)
+        if mine:
+            record = contract.record(mine.token_id)
+            metadata = read_metadata(registries.store, record)
+            found = _commitment(registries, record, metadata, sent=None, claims=claims)
+            results[pending.index] = DatasetMintResult(pending.source, found)
+        else:
+            pending.others = claims
+            to_mint.append(pending)
+    return to_mint
+
+
+def _store_pending(store: ContentStore, pending: _Pending) -> None:
+    root_hex = "0x" + pending.root.hex()
+    pending.metadata, pending.metadata_uri = _store_dataset(
+        store, pending.source, pending.digest, root_hex, None, None
+    )
+
+
+def _mint_batch(
+    registries: Registries,
+    to_mint: list[_Pending],
+    stored: list[Future[None]],
+    to: str,
+    two_step: bool | None,
+    window: int,
+    results: list[DatasetMintResult | None],
+) -> None:
+    """Mint (or commit, then reveal) every source of a batch, pipelined; each mint is sent
+    once its content is stored (content first, as for one mint)."""
+    chain, contract = registries.chain, registries.dataset_contract
+    if two_step_default(chain) if two_step is None else two_step:
+        # The commitments hide the roots, so they need nothing stored yet.
+        commits = contract.commit_mints([p.root for p in to_mint], chain.signer.address, window=window)
+        for pending, commit in zip(to_mint, commits, strict=True):
+            if isinstance(commit, ChainError):
+                results[pending.index] = DatasetMintResult(pending.source, error=commit)
+            else:
+                pending.commit = commit
+    sent_for: list[_Pending] = []
+
+    def mints() -> Iterator[DatasetMint]:
+        for pending, future in zip(to_mint, stored, strict=True):
+            if results[pending.index] is not None:
+                continue  # its commitment failed
+            try:
+                future.result()
+            except ModelmintError as exc:
+                results[pending.index] = DatasetMintResult(pending.source, error=exc)
+                continue
+            sent_for.append(pending)
+            salt = pending.commit.salt if pending.commit else None
+            yield DatasetMint(to, pending.root, pending.digest.count, pending.metadata_uri, salt=salt)
+
+    minted = contract.mint_many(mints(), window=window)
+    blocks = [m.block for m in minted if isinstance(m, Minted)]
+    timestamps = chain.block_timestamps(blocks + [p.commit.sent.block for p in sent_for if p.commit])
+    for pending, outcome in zip(sent_for, minted, strict=True):
+        if isinstance(outcome, ChainError):
+            results[pending.index] = DatasetMintResult(pending.source, error=outcome)
+            continue
+        # The record as the mint wrote it: reading it back would cost four calls a token.
+        at = timestamps[outcome.block]
+        record = DatasetRecord(
+            token_id=outcome.token_id,
+            owner=to,
+            merkle_root=pending.root,
+            datapoint_count=pending.digest.count,
+            predecessor_id=0,
+            minted_at=at,
+            metadata_uri=pending.metadata_uri,
+            claimed_at=timestamps[pending.commit.sent.block] if pending.commit else at,
+        )
+        own = Claim(record.token_id, to, record.claimed_at, record.minted_at)
+        claims = claims_of(contract, pending.root) if pending.others else [own]
+        metadata = DatasetMetadata.from_document(pending.metadata)
+        made = _commitment(registries, record, metadata, outcome, claims, pending.commit)
+        results[pending.index] = DatasetMintResult(pending.source, made)
 
 
 def verify_datapoints(registries: Registries, path: Paths, token_id: int) -> DatasetVerification:
@@ -300,21 +480,25 @@ def read_metadata(store: ContentStore, record: DatasetRecord) -> DatasetMetadata
     """The token's metadata, checked to be modelmint dataset metadata.
 
     Raises:
-        IntegrityError: it is not (the token was minted by something else).
+        IntegrityError: it is not (the token was minted by something else), or not a document
+            modelmint reads at all (docs/security.md, "Untrusted documents").
+        StoreError: the store cannot serve it.
     """
-    try:
-        return DatasetMetadata.from_document(json.loads(store.get(parse_uri(record.metadata_uri))))
-    except (ValueError, KeyError, TypeError):
-        raise IntegrityError(
-            f"the metadata of dataset {record.token_id} ({record.metadata_uri}) is not modelmint dataset metadata",
-            "the token was not minted by modelmint; nothing can be verified against it",
-        ) from None
+    what = f"the metadata of dataset {record.token_id}"
+    document = read_token_metadata(store, record.metadata_uri, what)
+    return DatasetMetadata.from_document(document, f"{what} ({record.metadata_uri})")
+
+
+#: Bytes a leaf list may have beyond 32 per datapoint its record claims and still be read: a list
+#: a little longer than the count gets the count check's error, which names both numbers.
+LEAF_LIST_SLACK = 64 << 10
 
 
 def load_tree(store: ContentStore, record: DatasetRecord, metadata: DatasetMetadata) -> MerkleTree:
     """Rebuild the token's tree from its leaf list and check it against the on-chain root."""
     leaves_uri = metadata.leaves
-    leaves = decode_leaf_list(store.get(parse_uri(leaves_uri)))
+    # Never more than the record's count can explain (docs/security.md): the store is untrusted.
+    leaves = decode_leaf_list(store.get(parse_uri(leaves_uri), 32 * record.datapoint_count + LEAF_LIST_SLACK))
     # The contract cannot check the count a minter states; every reader of a tree does.
     if len(leaves) != record.datapoint_count:
         raise IntegrityError(
@@ -329,6 +513,36 @@ def load_tree(store: ContentStore, record: DatasetRecord, metadata: DatasetMetad
             "the metadata points at the wrong tree; the token cannot be verified",
         )
     return tree
+
+
+def _store_dataset(
+    store: ContentStore,
+    path: Paths,
+    digest: DatasetDigest,
+    root_hex: str,
+    name: str | None,
+    description: str | None,
+) -> tuple[dict[str, Any], str]:
+    """Store the leaf list and the metadata of a dataset about to be minted; returns both."""
+    leaves_uri = to_uri(store.put(encode_leaf_list(digest.hashes)))
+    metadata = dataset_metadata(
+        name=name or _default_name(path, digest),
+        description=description,
+        count=digest.count,
+        fmt=digest.format,
+        scheme=digest.scheme,
+        root_hex=root_hex,
+        leaves_uri=leaves_uri,
+        shards=digest.shards,
+    )
+    return metadata, to_uri(store.put(canonical_json(metadata)))
+
+
+def _digest_or_error(fmt: str | None, path: Paths) -> DatasetDigest | ModelmintError:
+    try:
+        return hash_paths(path, fmt)
+    except ModelmintError as exc:
+        return exc
 
 
 def _commitment(

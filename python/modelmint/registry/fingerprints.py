@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelmint._faults import fault_point
 from modelmint.chain.client import Sent
 from modelmint.chain.contracts import CommittedFingerprint, FingerprintKind
-from modelmint.errors import ChainError, InputError, IntegrityError
+from modelmint.errors import ChainError, InputError, IntegrityError, ModelmintError
 from modelmint.fingerprints import huref
 from modelmint.registry.registries import Registries
-from modelmint.storage import ContentStore, parse_uri, to_uri
+from modelmint.storage import ContentStore, parse_uri, read_content, to_uri
 
 # A recomputed fingerprint of the committed model matches its stored sketch this closely.
 _SAME_MODEL_ICS = 0.999
@@ -183,9 +184,10 @@ def commit_huref(
                 f"model {token_id} already has a HuRef fingerprint ({existing.uri}) of another model ({score})",
                 "a fingerprint is committed once per token: register this model as its own token",
             )
-        image = str(bundle.header.get("image", {}).get("uri", ""))
+        image = bundle.image_uri
         found_sha = "0x" + existing.commitment.hex()
         return _commitment(registries, token_id, fp, existing.uri, len(data), found_sha, image, None)
+    fault_point("after-store")
     sent = contract.commit_fingerprint(
         token_id, FingerprintKind.HuRef, bytes.fromhex(stored.sha256[2:]), stored.uri
     )
@@ -231,14 +233,18 @@ def load_committed(store: ContentStore, token_id: int, uri: str, commitment: byt
     """The bundle a commitment names, checked against the committed SHA-256.
 
     Raises:
-        IntegrityError: the content's SHA-256 is not the commitment, or it is no bundle.
+        IntegrityError: the content's SHA-256 is not the commitment, or it is no bundle (any
+            field of its header of the wrong type or range), or it is over ``huref.MAX_BUNDLE_BYTES``.
+        StoreError: the store cannot serve it.
+        InputError: ``uri`` is not an ``ipfs://`` URI.
     """
     data = _fetch(store, token_id, uri, commitment)
     return huref.read_bundle(data, f"the HuRef fingerprint of model {token_id} ({uri})")
 
 
 def _fetch(store: ContentStore, token_id: int, uri: str, commitment: bytes) -> bytes:
-    data = store.get(parse_uri(uri))
+    what = f"the HuRef fingerprint of model {token_id} ({uri})"
+    data = read_content(store, parse_uri(uri), what=what, max_bytes=huref.MAX_BUNDLE_BYTES)
     actual = huref.sha256_hex(data)
     if actual != "0x" + commitment.hex():
         raise IntegrityError(
@@ -265,7 +271,9 @@ def identify(
 
     Only on-chain commitments and the content store are used. ICS is estimated from the
     stored sketches (within 0.01 of the exact value, docs/huref.md); fingerprints over other
-    token sets are listed as not comparable, and bundles that fail their hash are refused.
+    token sets are listed as not comparable. A candidate that cannot be used (its bundle fails
+    its hash, is malformed or too large, or its store cannot serve it: anyone can commit one)
+    is refused with its reason, and the others are ranked all the same.
     """
     fp = (
         model
@@ -285,11 +293,10 @@ def identify(
             committed.block,
         )
         try:
-            bundle = load_committed(store, token_id, uri, commitment)
-        except (IntegrityError, InputError) as exc:
+            found = huref.compare(fp, load_committed(store, token_id, uri, commitment))
+        except ModelmintError as exc:  # this candidate's error, not the identification's
             refused.append(Refusal(token_id, uri, exc.problem))
             continue
-        found = huref.compare(fp, bundle)
         # Who holds it and since when: a copied bundle is told apart by its later commitment.
         owner = contract.record(token_id).owner
         committed_at = contract.fingerprint(token_id, FingerprintKind.HuRef).committed_at
@@ -340,7 +347,7 @@ def refusal_error(refused: Sequence[Refusal]) -> IntegrityError:
     )
     return IntegrityError(
         f"{refused[0].reason}{more}",
-        "refused, not ranked: the stored fingerprint is not what the owner committed",
+        "refused, not ranked; every other fingerprint was ranked without it",
     )
 
 

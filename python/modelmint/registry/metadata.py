@@ -3,6 +3,10 @@
 The stored JSON is the published form (docs/hashing.md, docs/models.md) and is never
 rewritten; these classes read its ``modelmint`` section into named fields, so no caller
 indexes ``metadata["modelmint"]["format"]`` by hand. ``document`` keeps the JSON as stored.
+
+Metadata is whatever the minter stored, so every field read here has its type checked, and
+a field of the wrong type is refused with one ``IntegrityError`` that names it
+(docs/security.md, "Untrusted documents"); an optional field may be absent or null.
 """
 
 from __future__ import annotations
@@ -10,6 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from modelmint.errors import IntegrityError
+from modelmint.storage.documents import Fields
+
+#: The model facts modelmint writes (``models.ModelDetails.to_json``) and readers use, by type.
+_TEXT_FACTS = (
+    "name", "source", "weightsFormat", "architecture", "modelType", "dtype", "pipelineTask", "category",
+    "license", "lastModified", "repoId", "revision",
+)  # fmt: skip
+_COUNT_FACTS = ("parameterCount", "vocabSize", "contextLength", "hiddenSize", "numLayers")
 
 
 @dataclass(frozen=True)
@@ -28,24 +42,32 @@ class DatasetMetadata:
     document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_document(cls, document: Any) -> DatasetMetadata:
-        """Reads stored dataset metadata.
+    def from_document(cls, document: Any, source: str = "the metadata") -> DatasetMetadata:
+        """Reads stored dataset metadata; ``source`` names it in errors.
 
         Raises:
-            KeyError, TypeError, ValueError: it is not modelmint dataset metadata.
+            IntegrityError: it is not modelmint dataset metadata (the field that is not is named).
         """
-        section = _section(document)
-        shards = tuple((str(s["name"]), int(s["datapoints"])) for s in section.get("shards") or ())
+        read = _fields(source, "dataset")
+        top = read.top(document)
+        section = read.object(top, "modelmint")
+        shards = tuple(
+            (
+                read.text(s, "name", f"modelmint.shards[{i}]"),
+                read.count(s, "datapoints", f"modelmint.shards[{i}]"),
+            )
+            for i, s in enumerate(read.optional(section, "shards", "modelmint", read.objects) or ())
+        )
         return cls(
-            name=_text_or_none(document.get("name")),
-            format=_text(section["format"]),
-            hash_scheme=_text(section.get("hashScheme", "")),
-            datapoint_count=_int_or_none(section.get("datapointCount")),
-            merkle_root=_text_or_none(section.get("merkleRoot")),
-            tree=_text_or_none(section.get("tree")),
-            leaves=_text(section["leaves"]),
+            name=read.optional(top, "name", "", read.text),
+            format=read.text(section, "format", "modelmint"),
+            hash_scheme=read.optional(section, "hashScheme", "modelmint", read.text) or "",
+            datapoint_count=read.optional(section, "datapointCount", "modelmint", read.count),
+            merkle_root=read.optional(section, "merkleRoot", "modelmint", read.text),
+            tree=read.optional(section, "tree", "modelmint", read.text),
+            leaves=read.text(section, "leaves", "modelmint"),
             shards=shards,
-            document=document,
+            document=top,
         )
 
     def to_json(self) -> Mapping[str, Any]:
@@ -67,32 +89,34 @@ class ModelMetadata:
     dataset_ids: tuple[int, ...]
     total_size: int | None
     image: str | None = None
-    #: What the model's own files say (architecture, parameter count, ...; docs/models.md).
+    #: What the model's own files say (architecture, parameter count, ...; docs/models.md); every
+    #: fact modelmint writes has its type checked, others are kept as stored.
     model: Mapping[str, Any] = field(default_factory=dict)
     document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_document(cls, document: Any) -> ModelMetadata:
-        """Reads stored model metadata.
+    def from_document(cls, document: Any, source: str = "the metadata") -> ModelMetadata:
+        """Reads stored model metadata; ``source`` names it in errors.
 
         Raises:
-            KeyError, TypeError, ValueError: it is not modelmint model metadata.
+            IntegrityError: it is not modelmint model metadata (the field that is not is named).
         """
-        section = _section(document)
-        facts = section.get("model")
+        read = _fields(source, "model")
+        top = read.top(document)
+        section = read.object(top, "modelmint")
         return cls(
-            name=_text_or_none(document.get("name")),
-            schema=_text(section["schema"]),
-            weights_root=_text(section["weightsRoot"]),
-            manifest=_text(section["manifest"]),
-            manifest_scheme=_text_or_none(section.get("manifestScheme")),
-            tree=_text_or_none(section.get("tree")),
-            parent_model_id=int(section.get("parentModelId") or 0),
-            dataset_ids=tuple(int(i) for i in section.get("datasetIds") or ()),
-            total_size=_int_or_none(section.get("totalSize")),
-            image=_text_or_none(document.get("image")),
-            model=facts if isinstance(facts, dict) else {},
-            document=document,
+            name=read.optional(top, "name", "", read.text),
+            schema=read.text(section, "schema", "modelmint"),
+            weights_root=read.text(section, "weightsRoot", "modelmint"),
+            manifest=read.text(section, "manifest", "modelmint"),
+            manifest_scheme=read.optional(section, "manifestScheme", "modelmint", read.text),
+            tree=read.optional(section, "tree", "modelmint", read.text),
+            parent_model_id=read.optional(section, "parentModelId", "modelmint", read.count) or 0,
+            dataset_ids=tuple(read.optional(section, "datasetIds", "modelmint", read.counts) or ()),
+            total_size=read.optional(section, "totalSize", "modelmint", read.count),
+            image=read.optional(top, "image", "", read.text),
+            model=_facts(read, section),
+            document=top,
         )
 
     def to_json(self) -> Mapping[str, Any]:
@@ -100,22 +124,27 @@ class ModelMetadata:
         return self.document
 
 
-def _section(document: Any) -> Mapping[str, Any]:
-    if not isinstance(document, Mapping) or not isinstance(document.get("modelmint"), Mapping):
-        raise ValueError("no modelmint section")
-    section: Mapping[str, Any] = document["modelmint"]
-    return section
+def _facts(read: Fields, section: Mapping[str, Any]) -> Mapping[str, Any]:
+    facts = read.optional(section, "model", "modelmint", read.object)
+    if facts is None:
+        return {}
+    where = "modelmint.model"
+    for key in _TEXT_FACTS:
+        read.optional(facts, key, where, read.text)
+    for key in _COUNT_FACTS:
+        read.optional(facts, key, where, read.count)
+    for key, check in (("specialTokens", read.text), ("parametersByDtype", read.count)):
+        table = read.optional(facts, key, where, read.object) or {}
+        for name in table:
+            check(table, name, f"{where}.{key}")
+    return facts
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{value!r} is not a string")
-    return value
+def _fields(source: str, kind: str) -> Fields:
+    def refuse(why: str) -> IntegrityError:
+        return IntegrityError(
+            f"{source} is not modelmint {kind} metadata ({why})",
+            "the token was not minted by modelmint; nothing can be verified against it",
+        )
 
-
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return Fields(refuse)

@@ -8,12 +8,12 @@ project folder can run it. Lineage is in :mod:`~modelmint.registry.lineage`, lis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelmint._faults import fault_point
 from modelmint.chain.contracts import MintCommitment, Minted, ModelContract, ModelRecord, two_step_default
 from modelmint.errors import InputError, IntegrityError
 from modelmint.hashing import to_hex
@@ -27,11 +27,12 @@ from modelmint.models import (
     open_model,
 )
 from modelmint.models._manifest import TREE as MANIFEST_TREE
-from modelmint.registry._tokens import metadata_or_none, model_facts, token_name
+from modelmint.registry._tokens import metadata_or_none, model_facts, read_token_metadata, token_name
 from modelmint.registry.claims import Claim, claims_of, own_claim
 from modelmint.registry.metadata import ModelMetadata
 from modelmint.registry.registries import Registries
 from modelmint.storage import ContentStore, parse_uri, to_uri
+from modelmint.storage.documents import MANIFEST_MAX_BYTES
 
 METADATA_SCHEMA = "modelmint.model-metadata.v1"
 
@@ -136,7 +137,13 @@ def register_model(
     claims = claims_of(contract, manifest.root)
     mine = own_claim(claims, to)
     if mine:
+        landed = None
         if oml:
+            from modelmint.registry.oml import landed_at_mint
+
+            # A re-run of a mint whose first run died unseen reports its commitment too.
+            landed = landed_at_mint(registries, mine.token_id, oml, oml_secrets)
+        if oml and landed is None:
             raise InputError(
                 f"already registered as {mine.describe('model')}: OML fingerprints at mint apply to a new mint only",
                 f"commit the fingerprints on token {mine.token_id} with commit_oml",
@@ -151,8 +158,10 @@ def register_model(
             manifest,
             None,
             claims=claims,
+            oml=landed,
         )
 
+    image_uri = _image_uri(store, image)  # first: a missing picture fails before anything is stored
     manifest_uri = to_uri(store.put(manifest.canonical()))
     metadata = model_metadata(
         details=details,
@@ -162,7 +171,7 @@ def register_model(
         description=description,
         parent_id=parent_id,
         dataset_ids=dataset_ids,
-        image=_image_uri(store, image),
+        image=image_uri,
     )
     metadata_uri = to_uri(store.put(canonical_json(metadata)))
     two = two_step_default(chain) if two_step is None else two_step
@@ -175,6 +184,7 @@ def register_model(
         # the contract refuses the mint (ModelUnexpectedTokenId) if another mint came first.
         prepared = prepare_oml(registries, contract.next_token_id(), oml, oml_secrets)
     at_mint = prepared.at_mint() if prepared else None
+    fault_point("after-store")
     if commit is not None:
         minted = contract.reveal_mint(
             to, manifest.root, metadata_uri, parent_id, dataset_ids, commit.salt, at_mint
@@ -287,25 +297,31 @@ def read_model_metadata(store: ContentStore, record: ModelRecord) -> ModelMetada
     """The token's metadata, checked to be modelmint model metadata.
 
     Raises:
-        IntegrityError: it is not (the token was minted by something else).
+        IntegrityError: it is not (the token was minted by something else), or not a document
+            modelmint reads at all (docs/security.md, "Untrusted documents").
+        StoreError: the store cannot serve it.
     """
+    what = f"the metadata of model {record.token_id}"
+    metadata = ModelMetadata.from_document(
+        read_token_metadata(store, record.metadata_uri, what), f"{what} ({record.metadata_uri})"
+    )
+    why = None if metadata.schema == METADATA_SCHEMA else f"modelmint.schema is not {METADATA_SCHEMA}"
     try:
-        metadata = ModelMetadata.from_document(json.loads(store.get(parse_uri(record.metadata_uri))))
-        if metadata.schema != METADATA_SCHEMA:
-            raise ValueError
         parse_uri(metadata.manifest)
-    except (ValueError, KeyError, TypeError, InputError):
+    except InputError:
+        why = why or "modelmint.manifest is not an ipfs:// URI"
+    if why:
         raise IntegrityError(
-            f"the metadata of model {record.token_id} ({record.metadata_uri}) is not modelmint model metadata",
+            f"{what} ({record.metadata_uri}) is not modelmint model metadata ({why})",
             "the token was not registered by modelmint; nothing can be verified against it",
-        ) from None
+        )
     return metadata
 
 
 def load_manifest(store: ContentStore, record: ModelRecord, metadata: ModelMetadata) -> WeightsManifest:
     """The token's manifest from the content store, checked against the on-chain weights root."""
     uri = metadata.manifest
-    manifest = WeightsManifest.from_json(store.get(parse_uri(uri)), f"the manifest {uri}")
+    manifest = WeightsManifest.from_json(store.get(parse_uri(uri), MANIFEST_MAX_BYTES), f"the manifest {uri}")
     if manifest.root != record.weights_root:
         raise IntegrityError(
             f"the manifest {uri} of model {record.token_id} does not give its on-chain weights root",
@@ -325,7 +341,10 @@ def _registration(
     commit: MintCommitment | None = None,
     oml: Any = None,
 ) -> ModelRegistration:
-    meta = (metadata or {}).get("modelmint") or {}
+    try:
+        manifest_uri: str | None = ModelMetadata.from_document(metadata).manifest
+    except IntegrityError:  # an existing token's metadata that modelmint cannot read
+        manifest_uri = None
     return ModelRegistration(
         token_id=record.token_id,
         chain_id=registries.chain.chain_id,
@@ -333,7 +352,7 @@ def _registration(
         name=token_name(metadata),
         weights_root=to_hex(record.weights_root),
         metadata_uri=record.metadata_uri,
-        manifest_uri=meta.get("manifest"),
+        manifest_uri=manifest_uri,
         parent_id=record.parent_id,
         dataset_ids=record.dataset_ids,
         file_count=len(manifest.files),

@@ -1,24 +1,27 @@
 """Use cases for OML fingerprints: commit a set on a model token, reveal some, verify a suspect.
 
 Committing writes the salted pairs to a local secrets file first (mode 0600, in the project
-folder), then the public commitment document and digest list to the content store, then
-the root on-chain. Revealing publishes chosen pairs with their salts and one multiproof in
+folder, named by the root it opens and never overwritten), then the public commitment
+document and digest list to the content store, then the root on-chain. Revealing publishes chosen pairs with their salts and one multiproof in
 one transaction. Verifying reads only the chain's reveal events and the public commitment
 document, so anyone can run it against any suspect model.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelmint.chain.client import Chain, Sent
+from eth_typing import HexStr
+from web3.logs import DISCARD
+
+from modelmint._faults import fault_point
+from modelmint.chain.client import Chain, Sent, guard
 from modelmint.chain.contracts import FingerprintKind, Minted, ModelContract, RevealedFingerprint
-from modelmint.errors import InputError, IntegrityError
+from modelmint.errors import ChainError, InputError, IntegrityError
 from modelmint.fingerprints.oml.commitment import (
     COMMITMENT_SCHEMA,
     Binding,
@@ -37,8 +40,10 @@ from modelmint.fingerprints.oml.suspect import Suspect
 from modelmint.hashing.canonical import canonical_json
 from modelmint.hashing.merkle import encode_leaf_list
 from modelmint.home import Home
+from modelmint.registry._pending import PendingSend, load_pending, pending_path, record_pending
 from modelmint.registry.registries import Registries
-from modelmint.storage import ContentStore, parse_uri, to_uri
+from modelmint.storage import ContentStore, parse_uri, read_document, to_uri
+from modelmint.storage.documents import OML_DOCUMENT_MAX_BYTES, Fields
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,38 @@ class OmlVerification:
     results: list[FingerprintMatch] = field(default_factory=list)
 
 
-def secrets_file(home: Home, chain_id: int, contract: str, token_id: int) -> Path:
-    """Where ``oml commit`` keeps the salts of a token's fingerprints: local state, never published."""
-    return home.root / "oml" / f"{chain_id}-{contract.lower()}-{token_id}.secrets.json"
+def secrets_file(home: Home, chain_id: int, contract: str, token_id: int, root: bytes) -> Path:
+    """Where ``oml commit`` keeps the salts that open ``root`` on a token: local state, never published.
+
+    The name carries the root's first 8 bytes, so salts drawn for a commitment that never
+    landed (a second commit while the first was pending) never replace the ones that did.
+    """
+    return home.root / "oml" / f"{_token_name(chain_id, contract, token_id)}-{root.hex()[:16]}.secrets.json"
+
+
+def _token_name(chain_id: int, contract: str, token_id: int) -> str:
+    return f"{chain_id}-{contract.lower()}-{token_id}"
+
+
+def _pending_file(chain: Chain, contract: str, token_id: int, action: str) -> Path:
+    return pending_path(
+        chain.home.root / "oml", f"{_token_name(chain.chain_id, contract, token_id)}.{action}"
+    )
+
+
+def _refuse_pending(pending: PendingSend, chain: Chain, what: str, token_id: int) -> None:
+    """Refuse to send while the record's transaction is still in the node's pool; forget a record
+    whose transaction is not (the caller has already looked for what landed)."""
+    tx = pending.in_pool(chain)
+    if tx is None:
+        pending.clear()
+        return
+    named = f"transaction {tx}" if tx else f"the transaction with nonce {pending.nonce}"
+    raise ChainError(
+        f"the {what} of model {token_id} sent earlier from {pending.signer} ({named}) is not mined yet",
+        "wait until it is mined or dropped, then run the same call again: it reports what landed",
+        hint="oml-pending",
+    )
 
 
 @dataclass(frozen=True)
@@ -171,20 +205,26 @@ def prepare_oml(
             "there are no fingerprints to commit", "give a fingerprint file with at least one entry"
         )
     chain, store = registries.chain, registries.store
+    salted = salt(fingerprints)
+    kept = new_secrets(fingerprints, chain.chain_id, registries.models, token_id, salted)
     path = (
         Path(secrets_path)
         if secrets_path
-        else secrets_file(chain.home, chain.chain_id, registries.models, token_id)
+        else secrets_file(chain.home, chain.chain_id, registries.models, token_id, kept.root)
     )
-    salted = salt(fingerprints)
-    kept = new_secrets(fingerprints, chain.chain_id, registries.models, token_id, salted)
     write_secrets(path, kept)
+    uri, leaves_uri = _publish(store, kept)
+    return PreparedOml(token_id, kept.root, uri, leaves_uri, kept, path)
+
+
+def _publish(store: ContentStore, kept: Secrets) -> tuple[str, str]:
+    """Store the public side of ``kept`` (content-addressed: storing it again gives the same URIs)."""
     leaves_uri = to_uri(store.put(encode_leaf_list(kept.digests())))
     document = commitment_document(
-        kept.root, len(salted), leaves_uri, kept.strategy, kept.null_match_prob, kept.binding, _params(kept)
-    )
-    uri = to_uri(store.put(canonical_json(document)))
-    return PreparedOml(token_id, kept.root, uri, leaves_uri, kept, path)
+        kept.root, len(kept.fingerprints), leaves_uri, kept.strategy, kept.null_match_prob, kept.binding,
+        _params(kept),
+    )  # fmt: skip
+    return to_uri(store.put(canonical_json(document))), leaves_uri
 
 
 def commit_oml(
@@ -199,26 +239,104 @@ def commit_oml(
     Committing at mint (``register_model(oml=...)``, ``model mint --oml-commit``) is stronger
     evidence: the commitment then provably existed when the model was registered.
 
+    Safe to re-run after a crash: a commitment this machine sent that landed unseen is
+    reported (same fingerprints) instead of refused, and one still in the node's pool refuses
+    the re-run, since new salts would then open nothing (docs/security.md, "Crashes and retries").
+
     Raises:
         InputError: no fingerprints, or the token already has an OML commitment.
+        ChainError: a commitment sent earlier for this token is still pending.
         RevertError: the contract refuses (not the owner, unknown token).
     """
     if not fingerprints:
         raise InputError(
             "there are no fingerprints to commit", "give a fingerprint file with at least one entry"
         )
-    contract = registries.model_contract
+    chain, contract = registries.chain, registries.model_contract
+    pending = load_pending(_pending_file(chain, contract.address, token_id, "commit"))
     existing = contract.fingerprint(token_id, FingerprintKind.OML)
     if existing.committed:
+        landed = _landed_commitment(registries, token_id, fingerprints, existing.commitment, pending)
+        if landed is not None:
+            return landed
         raise InputError(
             f"model {token_id} already has an OML commitment (root 0x{existing.commitment.hex()})",
             "a commitment is made once; reveal from it with reveal_oml",
             hint="oml-reveal",
             hint_values={"token_id": token_id},
         )
+    if pending is not None:
+        _refuse_pending(pending, chain, "OML commitment", token_id)
     prepared = prepare_oml(registries, token_id, fingerprints, secrets_path)
+    fault_point("after-store")
+    record = record_pending(
+        _pending_file(chain, contract.address, token_id, "commit"),
+        chain,
+        {"root": "0x" + prepared.root.hex(), "secretsFile": str(prepared.secrets_file)},
+    )
     sent = contract.commit_fingerprint(token_id, FingerprintKind.OML, prepared.root, prepared.uri)
-    return prepared.result(registries.chain, contract.address, sent)
+    record.clear()
+    return prepared.result(chain, contract.address, sent)
+
+
+def _landed_commitment(
+    registries: Registries,
+    token_id: int,
+    fingerprints: Sequence[Fingerprint],
+    root: bytes,
+    pending: PendingSend | None,
+) -> OmlCommitment | None:
+    """The commitment an interrupted run of this machine sent, if it is the one on chain and
+    commits ``fingerprints``; None otherwise (then it is someone's finished commitment)."""
+    if pending is None or pending.data.get("root") != "0x" + root.hex():
+        return None
+    landed = _report_landed(registries, token_id, fingerprints, root, Path(str(pending.data["secretsFile"])))
+    if landed is not None:
+        pending.clear()
+    return landed
+
+
+def landed_at_mint(
+    registries: Registries, token_id: int, fingerprints: Sequence[Fingerprint], secrets_path: Path | None
+) -> OmlCommitment | None:
+    """The OML commitment made at the mint of ``token_id``, if it commits ``fingerprints`` with
+    salts kept here: what a re-run of a mint with ``oml=`` reports (its first run may have died
+    before it saw the receipt). None when the token has no such commitment."""
+    chain, contract = registries.chain, registries.model_contract
+    existing = contract.fingerprint(token_id, FingerprintKind.OML)
+    if not existing.committed or existing.committed_at != contract.record(token_id).minted_at:
+        return None
+    path = Path(secrets_path) if secrets_path else (
+        secrets_file(chain.home, chain.chain_id, contract.address, token_id, existing.commitment)
+    )  # fmt: skip
+    if not path.exists():
+        return None
+    return _report_landed(registries, token_id, fingerprints, existing.commitment, path)
+
+
+def _report_landed(
+    registries: Registries, token_id: int, fingerprints: Sequence[Fingerprint], root: bytes, path: Path
+) -> OmlCommitment | None:
+    """The commitment of ``root`` on chain, as its own run would have reported it, if the
+    secrets file at ``path`` opens it and holds ``fingerprints``."""
+    kept = read_secrets(path)
+    if kept.root != root or [(f.key, f.response) for f in kept.fingerprints] != [
+        (f.key, f.response) for f in fingerprints
+    ]:
+        return None
+    chain, contract = registries.chain, registries.model_contract
+    uri, leaves_uri = _publish(registries.store, kept)
+    logs = contract.fingerprint_commitments(FingerprintKind.OML, token_id)
+    tx_hash, block, gas = "", logs[0].block if logs else 0, 0
+    if logs:
+        # The commitment's own transaction: the receipt in its block that holds its event.
+        event = contract.contract.events.FingerprintCommitted()
+        for receipt in guard(lambda: chain.w3.eth.get_block_receipts(logs[0].block), chain.url):
+            found = event.process_receipt(receipt, errors=DISCARD)
+            if any(e["args"]["tokenId"] == token_id and e["args"]["commitment"] == root for e in found):
+                tx_hash, gas = receipt["transactionHash"].to_0x_hex(), int(receipt["gasUsed"])
+    prepared = PreparedOml(token_id, root, uri, leaves_uri, kept, path)
+    return prepared.result(chain, contract.address, Sent(tx_hash, block, gas, None))
 
 
 def _params(kept: Secrets) -> dict[str, Any]:
@@ -245,23 +363,14 @@ def reveal_oml(
     if count < 1:
         raise InputError(f"the count of fingerprints to reveal must be at least 1, not {count}")
     chain, contract = registries.chain, registries.model_contract
-    path = (
-        Path(secrets_path)
-        if secrets_path
-        else secrets_file(chain.home, chain.chain_id, contract.address, token_id)
-    )
-    kept = read_secrets(path)
-    if (kept.chain_id, kept.contract.lower(), kept.token_id) != (
-        chain.chain_id,
-        contract.address.lower(),
-        token_id,
-    ):
-        raise InputError(
-            f"{path} holds the fingerprints of model {kept.token_id} on chain {kept.chain_id} ({kept.contract}), "
-            f"not of model {token_id} on chain {chain.chain_id} ({contract.address})",
-            "their leaves name that token and verify for it only: pass the secrets file of this token",
-        )
+    path, kept = _committed_secrets(registries, token_id, secrets_path)
     digests = kept.digests()
+    pending = load_pending(_pending_file(chain, contract.address, token_id, "reveal"))
+    if pending is not None:
+        landed = _landed_reveal(registries, token_id, path, kept, pending)
+        if landed is not None:
+            return landed
+        _refuse_pending(pending, chain, "OML reveal", token_id)
     unrevealed = [i for i, d in enumerate(digests) if not contract.fingerprint_revealed(token_id, d)]
     if count > len(unrevealed):
         raise InputError(
@@ -273,13 +382,19 @@ def reveal_oml(
     chosen = (rng or secrets.SystemRandom()).sample(unrevealed, count)
     order, proof = reveal_plan(kept, chosen)
     items = [kept.fingerprints[i] for i in order]
+    record = record_pending(
+        _pending_file(chain, contract.address, token_id, "reveal"),
+        chain,
+        {"root": "0x" + kept.root.hex(), "digests": ["0x" + digests[i].hex() for i in order]},
+    )
     sent = contract.reveal_fingerprints(
         token_id,
         [RevealedFingerprint(f.salt, f.key, f.response) for f in items],
         proof.proof,
         proof.proof_flags,
     )
-    write_secrets(path, kept.with_revealed(order))
+    write_secrets(path, kept.with_revealed(order), update=True)
+    record.clear()
     return OmlReveal(
         token_id=token_id,
         revealed=[
@@ -292,6 +407,84 @@ def reveal_oml(
         tx_hash=sent.tx_hash,
         block=sent.block,
         gas_used=sent.gas_used,
+    )
+
+
+def _committed_secrets(
+    registries: Registries, token_id: int, secrets_path: Path | None
+) -> tuple[Path, Secrets]:
+    """The secrets file that opens the OML commitment on chain of ``token_id``, and its content.
+
+    Without ``secrets_path`` it is the project folder's file named by the committed root
+    (the name :func:`secrets_file` gives; files of commitments that never landed are ignored).
+
+    Raises:
+        InputError: no commitment, no such file, or a file for another token or root.
+    """
+    chain, contract = registries.chain, registries.model_contract
+    on_chain = contract.fingerprint(token_id, FingerprintKind.OML)
+    if secrets_path:
+        path = Path(secrets_path)
+    elif on_chain.committed:
+        path = secrets_file(chain.home, chain.chain_id, contract.address, token_id, on_chain.commitment)
+    else:
+        raise InputError(
+            f"no OML secrets file for model {token_id}: it has no OML commitment on chain "
+            f"{chain.chain_id} ({contract.address})",
+            "commit fingerprints on it first (commit_oml), or check the token id and chain",
+            hint="oml-commit",
+            hint_values={"token_id": token_id},
+        )
+    kept = read_secrets(path)
+    if (kept.chain_id, kept.contract.lower(), kept.token_id) != (
+        chain.chain_id,
+        contract.address.lower(),
+        token_id,
+    ):
+        raise InputError(
+            f"{path} holds the fingerprints of model {kept.token_id} on chain {kept.chain_id} ({kept.contract}), "
+            f"not of model {token_id} on chain {chain.chain_id} ({contract.address})",
+            "their leaves name that token and verify for it only: pass the secrets file of this token",
+        )
+    if kept.root != on_chain.commitment:
+        committed = f"root 0x{on_chain.commitment.hex()}" if on_chain.committed else "no OML commitment"
+        raise InputError(
+            f"{path} opens root 0x{kept.root.hex()}, but model {token_id} has {committed} on chain",
+            "pass the secrets file written by the commitment that landed (its name carries the root's first "
+            "16 hex digits)",
+            hint="oml-secrets",
+        )
+    return path, kept
+
+
+def _landed_reveal(
+    registries: Registries, token_id: int, path: Path, kept: Secrets, pending: PendingSend
+) -> OmlReveal | None:
+    """The reveal an interrupted run sent, if every fingerprint it chose is public now."""
+    contract = registries.model_contract
+    wanted = [str(d) for d in pending.data.get("digests", [])]
+    if pending.data.get("root") != "0x" + kept.root.hex() or not wanted:
+        return None
+    events = {"0x" + e.digest.hex(): e for e in contract.revealed_fingerprints(token_id)}
+    if not all(d in events for d in wanted):
+        return None
+    digests = ["0x" + d.hex() for d in kept.digests()]
+    order = [digests.index(d) for d in wanted]
+    write_secrets(path, kept.with_revealed(order), update=True)
+    pending.clear()
+    tx = events[wanted[0]].tx_hash
+    receipt = guard(lambda: registries.chain.w3.eth.get_transaction_receipt(HexStr(tx)), registries.chain.url)
+    return OmlReveal(
+        token_id=token_id,
+        revealed=[
+            RevealedPair(e.key, e.response, "0x" + e.salt.hex(), d) for d in wanted for e in [events[d]]
+        ],
+        revealed_total=len(events),
+        committed=len(kept.fingerprints),
+        secrets_file=str(path),
+        tx_hash=tx,
+        block=events[wanted[0]].block,
+        gas_used=int(receipt["gasUsed"]),
     )
 
 
@@ -417,21 +610,22 @@ def _commitment_document(store: ContentStore, contract: ModelContract, token_id:
             f"the OML commitment of model {token_id} names no document",
             "without its strategy the evidence cannot be weighed; the owner commits one with commit_oml",
         )
-    try:
-        document = json.loads(store.get(parse_uri(record.uri)))
-        if (
-            document.get("schema") != COMMITMENT_SCHEMA
-            or document.get("root") != "0x" + record.commitment.hex()
-        ):
-            raise ValueError("not this commitment")
-        if (
-            int(document.get("tokenId", -1)) != token_id
-            or int(document.get("chainId", -1)) != contract.chain.chain_id
-        ):
-            raise ValueError("bound to another token")
-    except (ValueError, TypeError, AttributeError):
-        raise IntegrityError(
-            f"the OML commitment document of model {token_id} ({record.uri}) is not a modelmint OML commitment",
+    what = f"the OML commitment document of model {token_id}"
+    document = read_document(store, parse_uri(record.uri), what=what, max_bytes=OML_DOCUMENT_MAX_BYTES)
+
+    def refuse(why: str) -> IntegrityError:
+        return IntegrityError(
+            f"{what} ({record.uri}) is not a modelmint OML commitment ({why})",
             "the commitment was not made by modelmint; its false-match estimate is unknown",
-        ) from None
-    return document  # type: ignore[no-any-return]
+        )
+
+    # Every field the verification reads, by type (docs/security.md, "Untrusted documents").
+    read = Fields(refuse)
+    top = read.top(document)
+    if top.get("schema") != COMMITMENT_SCHEMA or top.get("root") != "0x" + record.commitment.hex():
+        raise refuse("not this commitment")
+    if read.count(top, "tokenId") != token_id or read.count(top, "chainId") != contract.chain.chain_id:
+        raise refuse("bound to another token")
+    read.optional(top, "strategy", "", read.text)
+    read.optional(top, "params", "", read.object)
+    return dict(top)

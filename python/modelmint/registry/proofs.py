@@ -7,7 +7,6 @@ build or check one. docs/proofs.md specifies the proof file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from modelmint.chain.client import Chain
 from modelmint.chain.contracts import DatasetContract
 from modelmint.errors import InputError, IntegrityError
 from modelmint.hashing import to_hex
+from modelmint.hashing.canonical import parse_json_text
 from modelmint.hashing.merkle import MerkleTree, MultiProof, leaf_hash
 from modelmint.registry.datasets import Paths, _as_list, datapoint_hashes_of, load_tree, read_metadata
 from modelmint.registry.registries import Registries
@@ -250,11 +250,14 @@ def check_proof(
 
     The contract is ``contract_address`` when given. Otherwise, given ``registries``, it is
     their DatasetNFT (a proof naming another contract is refused, so a made-up contract cannot
-    vouch for itself); given a bare chain, it is the contract the proof names.
+    vouch for itself); given a bare chain, it is the contract the proof names. A contract not
+    from a recorded deployment must hold this version's DatasetNFT code
+    (:meth:`DatasetContract.at`), or it is refused as not modelmint's.
 
     Raises:
         InputError: the proof is for another chain, names another contract than the
             registries' DatasetNFT, or its calldata does not encode its fields.
+        ChainError: the contract asked is not a modelmint DatasetNFT.
     """
     chain = registries.chain if isinstance(registries, Registries) else registries
     if proof.chain_id != chain.chain_id:
@@ -310,11 +313,17 @@ def read_proof(path: Path) -> DatapointProof:
         InputError: the file cannot be read, is not JSON, or is not a proof.
     """
     try:
-        data = json.loads(Path(path).read_bytes())
+        raw = Path(path).read_bytes()
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}", "check the path") from None
-    except ValueError as e:
-        raise InputError(f"{path} is not JSON ({e})", _PROOF_FIX) from None
+    try:
+        # The datapoints' JSON rules, nesting checked first: json.loads alone lets a deeply
+        # nested file overflow the C stack once web3 has raised the recursion limit.
+        data = parse_json_text(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path} is not UTF-8 text (byte {e.start})", _PROOF_FIX) from None
+    except InputError as e:
+        raise InputError(f"{path} is not JSON ({e.problem})", _PROOF_FIX) from None
     return DatapointProof.from_json(data, str(path))
 
 

@@ -18,10 +18,11 @@ from modelmint.chain.contracts import (
     ModelContract,
     mint_logs,
 )
-from modelmint.errors import InputError
+from modelmint.errors import InputError, ModelmintError
 from modelmint.hashing import to_hex
 from modelmint.models._details import iso_utc
-from modelmint.registry._tokens import metadata_or_none, model_facts, token_name
+from modelmint.registry._tokens import model_facts, read_token_metadata
+from modelmint.registry.metadata import DatasetMetadata, ModelMetadata
 from modelmint.registry.registries import Registries
 
 KINDS = ("dataset", "model")
@@ -30,13 +31,18 @@ CSV_COLUMNS = (
     "ref", "kind", "token_id", "name", "architecture", "model_type", "parameters", "dtype", "vocab_size",
     "context_length", "special_tokens", "pipeline_task", "category", "license", "last_modified", "datapoints",
     "root", "parent_id", "dataset_ids", "owner", "minted_at", "block", "tx_hash", "metadata_uri", "chain_id",
-    "contract",
+    "contract", "error",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class RegistryRecord:
-    """One token of either registry, with what its metadata says (None where unreadable)."""
+    """One token of either registry, with what its metadata says.
+
+    A token whose metadata cannot be read (not in the store, too large, not JSON, not modelmint
+    metadata: anyone can mint one) is still listed from its on-chain fields: ``error`` says
+    why, and the fields from metadata are None.
+    """
 
     kind: str
     token_id: int
@@ -56,14 +62,16 @@ class RegistryRecord:
     dataset_ids: tuple[int, ...] = ()
     metadata: dict[str, Any] | None = None
     fingerprints: tuple[FingerprintRecord, ...] = ()
+    error: str | None = None
 
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.token_id}"
 
     def to_json(self) -> dict[str, Any]:
-        """The record as JSON (camelCase), fingerprints and metadata included."""
-        return {
+        """The record as JSON (camelCase), fingerprints and metadata included; ``error`` only
+        for a record whose metadata cannot be read."""
+        out = {
             "ref": self.ref,
             "kind": self.kind,
             "tokenId": self.token_id,
@@ -93,6 +101,9 @@ class RegistryRecord:
             ],
             "metadata": self.metadata,
         }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
 
     def row(self) -> dict[str, Any]:
         """A flat row for CSV (columns :data:`CSV_COLUMNS`): the record and its model facts."""
@@ -124,12 +135,16 @@ class RegistryRecord:
             "metadata_uri": self.metadata_uri,
             "chain_id": self.chain_id,
             "contract": self.contract,
+            "error": self.error,
         }
         return {column: values[column] for column in CSV_COLUMNS}
 
 
 def list_records(registries: Registries, kind: str | None = None) -> list[RegistryRecord]:
-    """Every registered dataset, then every model, in token order (``kind`` keeps one of them)."""
+    """Every registered dataset, then every model, in token order (``kind`` keeps one of them).
+
+    A token whose metadata cannot be read is listed with its ``error``; the others are not affected.
+    """
     if kind is not None and kind not in KINDS:
         raise InputError(f"unknown kind {kind!r}", "use dataset or model")
     out: list[RegistryRecord] = []
@@ -146,6 +161,8 @@ def list_records(registries: Registries, kind: str | None = None) -> list[Regist
 
 def show(registries: Registries, ref: str) -> RegistryRecord:
     """One record in full, fingerprint commitments included, by ``dataset/N``, ``model/N`` or ``N``.
+
+    A token whose metadata cannot be read is shown from its on-chain fields, with its ``error``.
 
     Raises:
         InputError: the reference is malformed, names no token, or is a bare number that is
@@ -193,13 +210,20 @@ def resolve_ref(registries: Registries, ref: str) -> tuple[str, int]:
 
 def _dataset_record(registries: Registries, token_id: int, log: MintLog | None) -> RegistryRecord:
     record = registries.dataset_contract.record(token_id)
-    metadata = metadata_or_none(registries.store, record.metadata_uri)
+    what = f"the metadata of dataset {token_id}"
+    metadata: DatasetMetadata | None = None
+    error = None
+    try:
+        document = read_token_metadata(registries.store, record.metadata_uri, what)
+        metadata = DatasetMetadata.from_document(document, f"{what} ({record.metadata_uri})")
+    except ModelmintError as exc:  # this record's error, not the listing's
+        error = str(exc)
     return RegistryRecord(
         kind="dataset",
         token_id=token_id,
         chain_id=registries.chain.chain_id,
         contract=registries.datasets,
-        name=token_name(metadata),
+        name=metadata.name if metadata else None,
         root=to_hex(record.merkle_root),
         owner=record.owner,
         minted_at=record.minted_at,
@@ -208,20 +232,28 @@ def _dataset_record(registries: Registries, token_id: int, log: MintLog | None) 
         block=log.block if log else None,
         datapoint_count=record.datapoint_count,
         parent_id=record.predecessor_id,
-        metadata=metadata,
+        metadata=dict(metadata.document) if metadata else None,
+        error=error,
     )
 
 
 def _model_record(registries: Registries, token_id: int, log: MintLog | None) -> RegistryRecord:
     record = registries.model_contract.record(token_id)
-    metadata = metadata_or_none(registries.store, record.metadata_uri)
-    facts = model_facts(metadata)
+    what = f"the metadata of model {token_id}"
+    metadata: ModelMetadata | None = None
+    error = None
+    try:
+        document = read_token_metadata(registries.store, record.metadata_uri, what)
+        metadata = ModelMetadata.from_document(document, f"{what} ({record.metadata_uri})")
+    except ModelmintError as exc:  # this record's error, not the listing's
+        error = str(exc)
+    facts = metadata.model if metadata else {}
     return RegistryRecord(
         kind="model",
         token_id=token_id,
         chain_id=registries.chain.chain_id,
         contract=registries.models,
-        name=token_name(metadata),
+        name=metadata.name if metadata else None,
         root=to_hex(record.weights_root),
         owner=record.owner,
         minted_at=record.minted_at,
@@ -232,7 +264,8 @@ def _model_record(registries: Registries, token_id: int, log: MintLog | None) ->
         parameter_count=facts.get("parameterCount"),
         parent_id=record.parent_id,
         dataset_ids=record.dataset_ids,
-        metadata=metadata,
+        metadata=dict(metadata.document) if metadata else None,
+        error=error,
     )
 
 

@@ -17,6 +17,7 @@ from modelmint.storage._bounded import MAX_GET_BYTES
 from modelmint.storage._kubo import KuboStore
 from modelmint.storage._local import LocalStore
 from modelmint.storage.cid import cid_of_bytes, cid_of_file, parse_cid
+from modelmint.storage.documents import parse_document, read_content, read_document
 
 __all__ = [
     "MAX_GET_BYTES",
@@ -26,7 +27,10 @@ __all__ = [
     "cid_of_bytes",
     "cid_of_file",
     "open_store",
+    "parse_document",
     "parse_uri",
+    "read_content",
+    "read_document",
     "to_uri",
 ]
 

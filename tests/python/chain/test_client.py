@@ -100,12 +100,15 @@ def test_undecodable_revert_data_is_one_line_not_a_traceback():
     ],
 )
 def test_dev_keys_only_for_a_devnet_on_this_machine(url, allowed):
-    """A remote node can report 31337 to be handed the public dev key: it is refused."""
+    """A remote node can report 31337 to be handed the public dev key: it is refused, even on
+    the port of a recorded devnet (tests/python/chain/test_node_trust.py: unrecorded local nodes)."""
+    recorded = "http://127.0.0.1:8545"
     if allowed:
-        assert wallet.load_signer(devnet.DEV_CHAIN_ID, None, url).address == wallet.dev_account(0).address
+        signer = wallet.load_signer(devnet.DEV_CHAIN_ID, None, url, devnet_url=recorded)
+        assert signer.address == wallet.dev_account(0).address
     else:
         with pytest.raises(ChainError, match="is not on this machine"):
-            wallet.load_signer(devnet.DEV_CHAIN_ID, None, url)
+            wallet.load_signer(devnet.DEV_CHAIN_ID, None, url, devnet_url=recorded)
 
 
 def test_a_dev_key_in_a_keystore_is_refused_by_a_remote_31337(tmp_path, monkeypatch):

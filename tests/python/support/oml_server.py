@@ -17,12 +17,16 @@ from modelmint.fingerprints.oml.suspect import LocalModel
 
 
 @contextmanager
-def completions_server(model_folder: Path) -> Iterator[str]:
+def completions_server(model_folder: Path, api_key: str | None = None) -> Iterator[str]:
+    """With ``api_key``, a request without ``Authorization: Bearer <api_key>`` gets HTTP 401."""
     model = LocalModel(model_folder)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            if api_key is not None and self.headers.get("Authorization") != f"Bearer {api_key}":
+                self.send_error(401)
+                return
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             if self.path != "/v1/completions" or not isinstance(body.get("prompt"), str):
                 self.send_error(404)

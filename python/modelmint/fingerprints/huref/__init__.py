@@ -42,6 +42,8 @@ __all__ = [
     "DECISION_THRESHOLD",
     "DEFAULT_TOKENS",
     "LAYER_CHOICES",
+    "MAX_BUNDLE_BYTES",
+    "MAX_PICTURE_BYTES",
     "Bundle",
     "Comparison",
     "Fingerprint",
@@ -60,6 +62,10 @@ __all__ = [
 ]
 
 DEFAULT_TOKENS = 4096
+#: The most bytes read from a content store for a bundle, and for its picture (a 256 x 256 RGB
+#: PNG is under 200 KB even uncompressed): docs/security.md, "Untrusted documents".
+MAX_BUNDLE_BYTES = _bundle.MAX_BYTES
+MAX_PICTURE_BYTES = 1 << 20
 #: "last2": the paper's choice, the last two decoder layers; "all": every layer.
 LAYER_CHOICES = ("last2", "all")
 #: ICS at or above this means "derived from the same base model" (calibration: docs/huref.md).

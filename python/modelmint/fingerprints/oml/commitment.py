@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelmint._files import write_atomic
+from modelmint._files import write_atomic, write_new
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml.file import Fingerprint, null_match_probability
 from modelmint.hashing import from_hex, to_hex
@@ -209,8 +209,16 @@ def new_secrets(
     )
 
 
-def write_secrets(path: Path, value: Secrets) -> None:
-    """Writes the secrets file, readable and writable by the owner only (mode 0600)."""
+def write_secrets(path: Path, value: Secrets, *, update: bool = False) -> None:
+    """Writes the secrets file, readable and writable by the owner only (mode 0600).
+
+    A new file is written atomically and exclusively: an existing file is never replaced
+    (it may hold the only salts of a commitment on chain). ``update`` rewrites the file of
+    the same commitment (its revealed marks), refusing one that holds another root.
+
+    Raises:
+        InputError: the file exists (or, with ``update``, holds another commitment).
+    """
     doc = {
         "schema": SECRETS_SCHEMA,
         "warning": "secret: these salts and pairs prove ownership; never publish this file",
@@ -227,8 +235,23 @@ def write_secrets(path: Path, value: Secrets) -> None:
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomic(path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
-    os.chmod(path, 0o600)
+    data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
+    if update:
+        if read_secrets(path).root != value.root:
+            raise InputError(
+                f"{path} holds the secrets of another commitment", "keep it; write these elsewhere"
+            )
+        write_atomic(path, data)
+        os.chmod(path, 0o600)
+        return
+    try:
+        write_new(path, data)
+    except FileExistsError:
+        raise InputError(
+            f"{path} exists already: a secrets file is never overwritten, it may open a commitment",
+            "give another path for the new secrets file, or move the old one away if it opens nothing",
+            hint="oml-secrets-exists",
+        ) from None
 
 
 def read_secrets(path: Path) -> Secrets:

@@ -1,0 +1,162 @@
+"""Event reads in pages (issue 14, finding 6): public nodes refuse wide eth_getLogs ranges.
+
+The node is the session's real anvil; the refusing node is a small JSON-RPC proxy in front of
+it that refuses ranges wider than a few blocks, as public RPC services do, and forwards the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from modelmint.chain.client import DEFAULT_LOG_SPAN, Chain
+from modelmint.chain.contracts import DatasetContract, mint_logs
+from modelmint.home import Home
+from modelmint.storage import cid_of_bytes, to_uri
+
+MAX_RANGE = 5  # blocks the proxy accepts in one eth_getLogs
+TOKENS = 6
+GAP = 12  # empty blocks between two mints
+
+
+def _rpc(url: str, method: str, *params: object) -> object:
+    return requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    ).json()
+
+
+def _mint_spread(chain: Chain, datasets: DatasetContract) -> list[int]:
+    """TOKENS mints with GAP empty blocks between them; their blocks."""
+    blocks = []
+    for i in range(TOKENS):
+        root = hashlib.sha256(b"paging %d" % i).digest()
+        blocks.append(
+            datasets.mint(chain.signer.address, root, 1, to_uri(cid_of_bytes(b"meta %d" % i))).block
+        )
+        _rpc(chain.url, "anvil_mine", hex(GAP))
+    return blocks
+
+
+class _RangeLimitedProxy(ThreadingHTTPServer):
+    """Forwards JSON-RPC to ``upstream``; answers an eth_getLogs over more than MAX_RANGE blocks
+    with the error public services give, and records the ranges asked."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.asked: list[tuple[int, int, bool]] = []  # (from, to, refused)
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def answer(self, request: dict[str, object]) -> object:
+        if request.get("method") == "eth_getLogs":
+            [query] = request["params"]  # type: ignore[misc]
+            head = int(_rpc(self.upstream, "eth_blockNumber")["result"], 16)  # type: ignore[index]
+            first, last = (self._block(query.get(k), head) for k in ("fromBlock", "toBlock"))
+            refused = last - first + 1 > MAX_RANGE
+            self.asked.append((first, last, refused))
+            if refused:
+                error = {"code": -32005, "message": "query returned more than 10000 results"}
+                return {"jsonrpc": "2.0", "id": request.get("id"), "error": error}
+        return requests.post(self.upstream, json=request, timeout=30).json()
+
+    @staticmethod
+    def _block(tag: object, head: int) -> int:
+        if tag in (None, "latest", "pending", "safe", "finalized"):
+            return head
+        return 0 if tag == "earliest" else int(str(tag), 16)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _RangeLimitedProxy
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if isinstance(body, list):
+            reply: object = [self.server.answer(item) for item in body]
+        else:
+            reply = self.server.answer(body)
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy(anvil) -> Iterator[_RangeLimitedProxy]:
+    server = _RangeLimitedProxy(anvil.url)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_one_block_span_still_finds_every_token_across_many_blocks(
+    chain, deployed, registries, proxy, tmp_path
+):
+    datasets = registries.dataset_contract
+    blocks = _mint_spread(chain, datasets)
+    assert blocks[-1] - blocks[0] >= (TOKENS - 1) * GAP
+    assert chain.log_span == DEFAULT_LOG_SPAN
+    whole = mint_logs(datasets)
+    reader = Chain.connect(Home(tmp_path / "reader"), proxy.url)
+    reader.log_span = 1
+    paged = mint_logs(DatasetContract(reader, datasets.address, from_block=deployed.block))
+    assert sorted(paged) == list(range(1, TOKENS + 1))
+    assert paged == whole
+    assert [paged[i].block for i in sorted(paged)] == blocks
+    # One block per eth_getLogs, each block of the range once.
+    assert [(first, last) for first, last, _ in proxy.asked] == [
+        (n, n) for n in range(deployed.block, proxy.asked[-1][1] + 1)
+    ]
+
+
+def test_a_node_refusing_wide_ranges_gets_smaller_ones(chain, deployed, registries, proxy, tmp_path):
+    datasets = registries.dataset_contract
+    blocks = _mint_spread(chain, datasets)
+    # A reader through the refusing node: the default span is refused, halved until accepted.
+    reader = Chain.connect(Home(tmp_path / "reader"), proxy.url)
+    through_proxy = DatasetContract(reader, datasets.address, from_block=deployed.block)
+    found = mint_logs(through_proxy)
+    assert sorted(found) == list(range(1, TOKENS + 1))
+    assert [found[i].block for i in sorted(found)] == blocks
+    refused = [a for a in proxy.asked if a[2]]
+    accepted = [a for a in proxy.asked if not a[2]]
+    assert refused, "the proxy refused nothing: the test does not test paging"
+    assert all(last - first + 1 <= MAX_RANGE for first, last, _ in accepted)
+    # The accepted pages cover the range once, without gaps or overlaps.
+    spans = sorted((first, last) for first, last, _ in accepted)
+    assert spans[0][0] == deployed.block
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(spans))
+
+
+def test_cli_lists_through_a_node_refusing_wide_ranges(cli, chain, deployed, registries, proxy):
+    blocks = _mint_spread(chain, registries.dataset_contract)
+
+    def listed(*options: str) -> list[int | None]:
+        # The tokens' metadata is not in the store (each record says so, exit 1): the mint
+        # block of each record is what the event read found.
+        result = cli(*options, "list", "--rpc-url", proxy.url, "--json")
+        return [record["block"] for record in json.loads(result.stdout)]
+
+    assert listed("--log-span", "3") == blocks
+    assert not any(refused for _, _, refused in proxy.asked)  # a span of 3 is never refused
+    assert len(proxy.asked) > TOKENS * GAP // 3
+    proxy.asked.clear()
+    assert listed() == blocks  # the default span, halved by itself
+    assert any(refused for _, _, refused in proxy.asked)
