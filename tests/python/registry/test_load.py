@@ -223,14 +223,17 @@ def test_stale_nonce_record_is_dropped(load_home: Home, tmp_path: Path) -> None:
     assert registries.dataset_contract.total_minted() == 2
 
 
+# The full 10,000 of issue 14, one process and four, run in bench/load.py, which checks the same
+# (every root once, the exact count) while it times them: over six minutes here, too long to run
+# again in `make test-slow`. These run the same paths at a fifth of that.
 @pytest.mark.slow
-def test_ten_thousand_pipelined(load_home: Home, tmp_path: Path) -> None:
-    check_pipelined(load_home, tmp_path, 10_000)
+def test_two_thousand_pipelined(load_home: Home, tmp_path: Path) -> None:
+    check_pipelined(load_home, tmp_path, 2_000)
 
 
 @pytest.mark.slow
-def test_ten_thousand_from_four_processes(load_home: Home, tmp_path: Path) -> None:
-    check_four_processes(load_home, tmp_path, 2_500)
+def test_two_thousand_from_four_processes(load_home: Home, tmp_path: Path) -> None:
+    check_four_processes(load_home, tmp_path, 500)
 
 
 def test_node_refusals_are_read_as_nonce_taken_or_already_known(load_home: Home) -> None:
