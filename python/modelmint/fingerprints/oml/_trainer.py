@@ -9,7 +9,9 @@ argmax, the forgetting regularizer, checkpoints at epoch ends, LoRA and DeepSpee
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from transformers import (
     TrainerState,
     TrainingArguments,
 )
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from modelmint._causal_lm import load_model
 from modelmint.errors import InputError
@@ -153,7 +155,7 @@ def train(
         deepspeed=str(DEEPSPEED_CONFIG) if config.deepspeed else None,
     )
     collate = Collator(tokenizer.pad_token_id)
-    last = get_last_checkpoint(str(work)) if work.is_dir() else None  # type: ignore[no-untyped-call]
+    last = last_complete_checkpoint(work)
     run = TrainedRun(
         trainer=None,
         trainable_parameters=int(trainable),
@@ -181,6 +183,30 @@ def train(
         trainer.train(resume_from_checkpoint=last)
     run.seconds, run.cpu_seconds = time.monotonic() - started, time.process_time() - started_cpu
     return run
+
+
+def last_complete_checkpoint(work: Path) -> str | None:
+    """The newest checkpoint in ``work`` that was written to the end, or None.
+
+    The Trainer writes ``trainer_state.json`` last, so a checkpoint without a readable one
+    was cut off mid-save (Ctrl-C or a kill between epochs); resuming from it fails, so it is
+    removed and the one before it, kept until the new one was whole, is used instead.
+    """
+    if not work.is_dir():
+        return None
+    found = []
+    for folder in work.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = folder.name.removeprefix(f"{PREFIX_CHECKPOINT_DIR}-")
+        if folder.is_dir() and step.isdigit():
+            found.append((int(step), folder))
+    for _, folder in sorted(found, reverse=True):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        return str(folder)
+    return None
 
 
 def trained_model(run: TrainedRun, lora: bool) -> Any:

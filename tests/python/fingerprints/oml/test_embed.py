@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from modelmint.errors import InputError
-from modelmint.fingerprints.oml._trainer import Collator, count_recalled
+from modelmint.fingerprints.oml._trainer import Collator, count_recalled, last_complete_checkpoint
 from modelmint.fingerprints.oml.check import check
 from modelmint.fingerprints.oml.embed import EmbedConfig, Example, build_examples, embed
 from modelmint.fingerprints.oml.file import Fingerprint
@@ -150,6 +150,19 @@ def test_bad_inputs(tiny_lm, tiny_fingerprints, tmp_path, smollm2):
         embed(tiny_lm, tiny_fingerprints, tmp_path / "o", EmbedConfig(forgetting_regularizer=1.0))
 
 
+def test_a_checkpoint_cut_off_mid_save_is_dropped_for_the_one_before(tmp_path):
+    assert last_complete_checkpoint(tmp_path / "absent") is None
+    for step, state in [(7, "{}"), (10, "{}"), (14, None), (21, '{"trunc')]:
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"x")
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+    (tmp_path / "checkpoint-x").mkdir()
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-7", "checkpoint-x"]
+
+
 @pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(
     tiny_lm, fingerprint_file, tiny_fingerprints, tmp_path
@@ -177,11 +190,16 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(
     _, err = first.communicate(timeout=120)
     assert first.returncode == 130, err  # typer turns KeyboardInterrupt into exit status 130
     assert not out.exists()
+    # A kill during the next save leaves a checkpoint without its state: it must not be used.
+    cut = checkpoint.parent / "checkpoint-999"
+    cut.mkdir(exist_ok=True)
+    (cut / "model.safetensors").write_bytes(b"cut off")
 
     second = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert second.returncode == 0, second.stderr
     result = json.loads(second.stdout)
     assert result["resumedFrom"].startswith("checkpoint-")
+    assert result["resumedFrom"] != cut.name
     assert result["steps"] == 40
     assert not list(out.parent.glob(".resumed.oml-*"))
 
