@@ -27,6 +27,11 @@ from modelmint.home import Home
 DEV_CHAIN_ID = 31337
 _READY_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 10.0
+# anvil otherwise writes every block's whole state to ~/.foundry/anvil/tmp once its memory
+# window is full: a few MB a block as the registry grows, tens of GB over 10,000 mints, and
+# left behind when anvil is killed. Pruning keeps recent states in memory only, which is all
+# modelmint reads (latest state, logs, traces of just-mined transactions).
+_ANVIL_FLAGS = ("--prune-history", "128")
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,16 @@ def start(home: Home, port: int | None = None) -> Devnet:
         chosen = port or _free_port()
         with open(home.devnet_log, "ab") as log:
             proc = subprocess.Popen(
-                [anvil, "--host", "127.0.0.1", "--port", str(chosen), "--chain-id", str(DEV_CHAIN_ID)],
+                [
+                    anvil,
+                    *_ANVIL_FLAGS,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(chosen),
+                    "--chain-id",
+                    str(DEV_CHAIN_ID),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
