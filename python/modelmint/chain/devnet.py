@@ -56,29 +56,25 @@ def find_anvil() -> str:
     )
 
 
+def anvil_command(port: int, *extra: str, host: str = "127.0.0.1") -> list[str]:
+    """The command line of an anvil on ``host:port`` with modelmint's flags, then ``extra``
+    (``--chain-id``, ``--base-fee`` ...): the one way every anvil here is started."""
+    return [find_anvil(), *_ANVIL_FLAGS, "--host", host, "--port", str(port), *extra]
+
+
 def start(home: Home, port: int | None = None) -> Devnet:
     """Start anvil unless one is already recorded and running; return the running one."""
     running = status(home)
     if running is not None:
         return running
     home.root.mkdir(parents=True, exist_ok=True)
-    anvil = find_anvil()
     last_error = ""
     # A free port can be taken between choosing and binding it: try a few.
     for _ in range(3):
         chosen = port or _free_port()
         with open(home.devnet_log, "ab") as log:
             proc = subprocess.Popen(
-                [
-                    anvil,
-                    *_ANVIL_FLAGS,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(chosen),
-                    "--chain-id",
-                    str(DEV_CHAIN_ID),
-                ],
+                anvil_command(chosen, "--chain-id", str(DEV_CHAIN_ID)),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 from eth_utils import keccak
 
 from modelmint.chain import deployments, devnet, wallet
@@ -19,7 +17,7 @@ from modelmint.home import Home
 from modelmint.registry import commit_dataset
 from modelmint.registry.registries import Registries
 from modelmint.storage import LocalStore
-from tests_support import SAMPLE
+from tests_support import SAMPLE, rpc
 
 
 @pytest.fixture
@@ -31,17 +29,10 @@ def own_devnet(tmp_path) -> Iterator[Home]:
     devnet.stop(home)
 
 
-def _rpc(url: str, method: str, *params):
-    answer = requests.post(
-        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
-    )
-    return answer.json()["result"]
-
-
 def test_a_transaction_not_mined_in_time_gets_its_own_message(own_devnet):
     chain = Chain.connect(own_devnet)
     chain.receipt_timeout_s = 1
-    _rpc(chain.url, "evm_setAutomine", False)
+    rpc(chain.url, "evm_setAutomine", False)
     with pytest.raises(ChainError, match=r"transaction 0x[0-9a-f]{64} was not mined within 1 s") as caught:
         chain.deploy("DatasetNFT")
     assert "re-running the command is safe" in str(caught.value)
@@ -68,9 +59,9 @@ def test_a_failed_transaction_is_explained_by_the_state_it_ran_on(own_devnet, tm
     # B, mined after A in the same block: token 1 goes to `other`; A replayed after it would
     # fail for another reason (me not approved by the new owner).
     b = nft.functions.transferFrom(me, other, 1).build_transaction({**fees, "nonce": nonce + 1})
-    _rpc(chain.url, "evm_setAutomine", False)
+    rpc(chain.url, "evm_setAutomine", False)
     chain.w3.eth.send_raw_transaction(chain.signer.sign_transaction(b).raw_transaction)
-    threading.Timer(0.5, lambda: _rpc(chain.url, "evm_mine")).start()  # one block: A, then B
+    threading.Timer(0.5, lambda: rpc(chain.url, "evm_mine")).start()  # one block: A, then B
     with pytest.raises(ChainError) as caught:
         chain._sign_and_wait(a, replay=doomed)  # the path every send takes after its gas estimate
     error = caught.value
@@ -128,43 +119,22 @@ def test_a_short_or_malformed_private_key_is_refused_not_padded(key, tmp_path):
 
 
 @pytest.fixture
-def sepolia_rehearsal(tmp_path, monkeypatch) -> Iterator[Chain]:
+def sepolia_rehearsal(tmp_path, monkeypatch, start_anvil) -> Chain:
     """A real anvil with Sepolia's chain id, mining only when told to, and a funded keystore."""
-    port = devnet._free_port()
-    proc = subprocess.Popen(
-        [
-            devnet.find_anvil(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--chain-id",
-            "11155111",
-            "--no-mining",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while not devnet._answers(url):
-        assert time.monotonic() < deadline, "anvil did not start"
-        time.sleep(0.05)
+    url = start_anvil("--chain-id", "11155111", "--no-mining")
     monkeypatch.setenv(wallet.PASSWORD_ENV, "pw")
     keystore = tmp_path / "me.json"
     address = wallet.create_keystore(keystore, "pw")
-    _rpc(url, "anvil_setBalance", address, hex(10**20))
+    rpc(url, "anvil_setBalance", address, hex(10**20))
     chain = Chain.connect(Home(tmp_path / "home"), url, keystore)
     chain.poll_s = 0.05
-    yield chain
-    proc.terminate()
-    proc.wait(timeout=10)
+    return chain
 
 
 def _mine_every(url: str, seconds: float, stop: threading.Event) -> threading.Thread:
     def run() -> None:
         while not stop.wait(seconds):
-            _rpc(url, "evm_mine")
+            rpc(url, "evm_mine")
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -188,11 +158,11 @@ def test_a_transaction_dropped_by_a_reorganisation_is_reported_not_assumed(sepol
     chain.receipt_timeout_s = 10
 
     def reorg_after_inclusion() -> None:
-        while int(_rpc(chain.url, "txpool_status")["pending"], 16) == 0:
+        while int(rpc(chain.url, "txpool_status")["pending"], 16) == 0:
             time.sleep(0.02)
-        _rpc(chain.url, "evm_mine")  # the deploy lands in this block...
+        rpc(chain.url, "evm_mine")  # the deploy lands in this block...
         time.sleep(0.3)
-        _rpc(chain.url, "anvil_reorg", 1, [])  # ...which a reorganisation replaces with an empty one
+        rpc(chain.url, "anvil_reorg", 1, [])  # ...which a reorganisation replaces with an empty one
 
     threading.Thread(target=reorg_after_inclusion, daemon=True).start()
     with pytest.raises(ChainError, match="dropped by a reorganisation") as caught:

@@ -20,16 +20,11 @@ from modelmint.chain.client import DEFAULT_LOG_SPAN, Chain
 from modelmint.chain.contracts import DatasetContract, mint_logs
 from modelmint.home import Home
 from modelmint.storage import cid_of_bytes, to_uri
+from tests_support import rpc
 
 MAX_RANGE = 5  # blocks the proxy accepts in one eth_getLogs
 TOKENS = 6
 GAP = 12  # empty blocks between two mints
-
-
-def _rpc(url: str, method: str, *params: object) -> object:
-    return requests.post(
-        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    ).json()
 
 
 def _mint_spread(chain: Chain, datasets: DatasetContract) -> list[int]:
@@ -40,7 +35,7 @@ def _mint_spread(chain: Chain, datasets: DatasetContract) -> list[int]:
         blocks.append(
             datasets.mint(chain.signer.address, root, 1, to_uri(cid_of_bytes(b"meta %d" % i))).block
         )
-        _rpc(chain.url, "anvil_mine", hex(GAP))
+        rpc(chain.url, "anvil_mine", hex(GAP))
     return blocks
 
 
@@ -60,7 +55,7 @@ class _RangeLimitedProxy(ThreadingHTTPServer):
     def answer(self, request: dict[str, object]) -> object:
         if request.get("method") == "eth_getLogs":
             [query] = request["params"]  # type: ignore[misc]
-            head = int(_rpc(self.upstream, "eth_blockNumber")["result"], 16)  # type: ignore[index]
+            head = int(rpc(self.upstream, "eth_blockNumber"), 16)
             first, last = (self._block(query.get(k), head) for k in ("fromBlock", "toBlock"))
             refused = last - first + 1 > MAX_RANGE
             self.asked.append((first, last, refused))

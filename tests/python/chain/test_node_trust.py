@@ -10,11 +10,8 @@ import pty
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 
 import pytest
-import requests
 
 from modelmint.chain import deployments, devnet, wallet
 from modelmint.chain.artifacts import load_artifact, runtime_matches
@@ -23,44 +20,12 @@ from modelmint.chain.contracts import DatasetContract
 from modelmint.errors import ChainError
 from modelmint.home import Home
 from modelmint.registry import check_proof, commit_dataset, prove_datapoints
-from tests_support import REPO, SAMPLE
+from tests_support import REPO, SAMPLE, rpc
 
 PASSWORD = "pw"
 # Runtime code that answers 32 bytes of 1 to any call: "true" to every verifyDatapoint.
 LIAR_RUNTIME = "600160005260206000f3"
 LIAR_CREATION = "600a600c600039600a6000f3" + LIAR_RUNTIME
-
-
-def _rpc(url: str, method: str, *params: object) -> object:
-    reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    return reply.json()["result"]
-
-
-@pytest.fixture
-def start_anvil() -> Iterator[Callable[..., str]]:
-    """Starts extra anvils (``--host``, ``--chain-id``, ``--base-fee`` ...); stopped after the test."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, host: str = "127.0.0.1", connect: str = "127.0.0.1") -> str:
-        port = devnet._free_port()
-        procs.append(
-            subprocess.Popen(
-                [devnet.find_anvil(), "--host", host, "--port", str(port), *args],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        url = f"http://{connect}:{port}"
-        deadline = time.monotonic() + 10
-        while not devnet._answers(url):
-            assert time.monotonic() < deadline, "anvil did not start"
-            time.sleep(0.05)
-        return url
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -121,7 +86,7 @@ def test_cli_refuses_the_dev_key_to_an_unrecorded_31337_node(cli, start_anvil):
     cli("--yes", "deploy", "--rpc-url", other).assert_user_error(
         "reports chain 31337 but is not the devnet this project folder recorded", "--keystore FILE"
     )
-    assert int(_rpc(other, "eth_getTransactionCount", wallet.dev_account(0).address, "latest"), 16) == 0
+    assert int(rpc(other, "eth_getTransactionCount", wallet.dev_account(0).address, "latest"), 16) == 0
 
 
 # --- pinning the chain id ----------------------------------------------------------------------
@@ -156,7 +121,7 @@ def test_a_node_quoting_fees_above_the_cap_is_refused_before_signing(tmp_path, s
     path, address = keystore
     # A node claiming mainnet with a base fee of 1,000 gwei: a deploy would cost several ETH.
     url = start_anvil("--chain-id", "1", "--base-fee", str(1000 * 10**9))
-    _rpc(url, "anvil_setBalance", address, hex(100 * 10**18))
+    rpc(url, "anvil_setBalance", address, hex(100 * 10**18))
     chain = Chain.connect(Home(tmp_path / "home"), url, path, chain_id=1)
     with pytest.raises(ChainError) as refused:
         deployments.deploy(chain)
@@ -165,30 +130,30 @@ def test_a_node_quoting_fees_above_the_cap_is_refused_before_signing(tmp_path, s
     assert "ETH for DatasetNFT.constructor" in message
     assert "above the cap of 0.1 ETH; nothing was signed" in message
     assert chain.max_fee_wei == DEFAULT_MAX_FEE_WEI
-    assert int(_rpc(url, "eth_getTransactionCount", address, "pending"), 16) == 0  # nothing sent
+    assert int(rpc(url, "eth_getTransactionCount", address, "pending"), 16) == 0  # nothing sent
     assert not deployments.deployment_file(chain).exists()
 
     # Fees a node raises after connecting are caught per transaction too.
     cheap = Chain.connect(Home(tmp_path / "cheap"), start_anvil("--chain-id", "1"), path)
-    _rpc(cheap.url, "anvil_setBalance", address, hex(100 * 10**18))
+    rpc(cheap.url, "anvil_setBalance", address, hex(100 * 10**18))
     cheap.confirmations = 1
     cheap.deploy("DatasetNFT")
-    _rpc(cheap.url, "anvil_setNextBlockBaseFeePerGas", hex(10_000 * 10**9))
-    _rpc(cheap.url, "evm_mine")
+    rpc(cheap.url, "anvil_setNextBlockBaseFeePerGas", hex(10_000 * 10**9))
+    rpc(cheap.url, "evm_mine")
     with pytest.raises(ChainError, match=r"above the cap of 0\.1 ETH"):
         cheap.deploy("DatasetNFT")
-    assert int(_rpc(cheap.url, "eth_getTransactionCount", address, "pending"), 16) == 1
+    assert int(rpc(cheap.url, "eth_getTransactionCount", address, "pending"), 16) == 1
 
 
 def test_cli_max_fee_caps_each_transaction(cli, home):
     nonce = int(
-        _rpc(Chain.connect(home).url, "eth_getTransactionCount", wallet.dev_account(0).address, "pending"), 16
+        rpc(Chain.connect(home).url, "eth_getTransactionCount", wallet.dev_account(0).address, "pending"), 16
     )
     cli("--max-fee", "0.000001", "deploy").assert_user_error(
         "above the cap of 0.000001 ETH; nothing was signed", "pass a higher --max-fee (in ETH)"
     )
     after = int(
-        _rpc(Chain.connect(home).url, "eth_getTransactionCount", wallet.dev_account(0).address, "pending"), 16
+        rpc(Chain.connect(home).url, "eth_getTransactionCount", wallet.dev_account(0).address, "pending"), 16
     )
     assert after == nonce
     assert not (home.deployments_dir / "31337.json").exists()
@@ -203,7 +168,7 @@ def test_cli_max_fee_caps_each_transaction(cli, home):
 def test_the_confirm_hook_sees_the_call_and_a_refusal_sends_nothing(tmp_path, start_anvil, keystore):
     path, address = keystore
     url = start_anvil("--chain-id", "11155111")
-    _rpc(url, "anvil_setBalance", address, hex(10**19))
+    rpc(url, "anvil_setBalance", address, hex(10**19))
     chain = Chain.connect(Home(tmp_path / "home"), url, path)
     chain.confirmations = 1
     seen: list[TxDescription] = []
@@ -219,7 +184,7 @@ def test_the_confirm_hook_sees_the_call_and_a_refusal_sends_nothing(tmp_path, st
         "DatasetNFT",
     )
     assert described.max_fee == described.gas * described.max_fee_per_gas
-    assert int(_rpc(url, "eth_getTransactionCount", address, "pending"), 16) == 0
+    assert int(rpc(url, "eth_getTransactionCount", address, "pending"), 16) == 0
     # Agreed: sent, and a contract call is described by its function and arguments.
     chain.confirm = lambda described: seen.append(described) is None
     dataset_address, _ = chain.deploy("DatasetNFT")
@@ -262,10 +227,10 @@ def _sepolia_deploy(home, url: str, path, *options: str, tty_input: str | None =
 def test_cli_confirms_each_transaction_off_the_devnet(home, tmp_path, start_anvil, keystore):
     path, address = keystore
     url = start_anvil("--chain-id", "11155111")
-    _rpc(url, "anvil_setBalance", address, hex(10**19))
+    rpc(url, "anvil_setBalance", address, hex(10**19))
 
     def sent() -> int:
-        return int(_rpc(url, "eth_getTransactionCount", address, "pending"), 16)
+        return int(rpc(url, "eth_getTransactionCount", address, "pending"), 16)
 
     # No terminal and no --yes: one line saying to pass --yes.
     code, stderr = _sepolia_deploy(home, url, path)

@@ -3,44 +3,23 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 
 import pytest
-import requests
 
 from modelmint.chain import deployments, devnet, wallet
 from modelmint.chain.client import Chain
 from modelmint.errors import ChainError, InputError
 from modelmint.home import Home
+from tests_support import rpc
 
 SEPOLIA_ID = 11155111
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def foreign_node(tmp_path):
+def foreign_node(start_anvil):
     """A real anvil that claims to be Sepolia: a chain where dev keys must be refused."""
-    port = devnet._free_port()
-    proc = subprocess.Popen(
-        [devnet.find_anvil(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(SEPOLIA_ID)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while not devnet._answers(url):
-        assert time.monotonic() < deadline, "anvil did not start"
-        time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _rpc(url, method, *params):
-    return requests.post(
-        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    ).json()
+    return start_anvil("--chain-id", str(SEPOLIA_ID))
 
 
 def test_dev_key_is_the_default_on_the_devnet(chain):
@@ -67,7 +46,7 @@ def test_keystore_deploys_on_a_non_dev_chain_and_never_holds_the_key_in_plain_te
     monkeypatch.setenv(wallet.PASSWORD_ENV, PASSWORD)
     keystore = tmp_path / "me.json"
     address = wallet.create_keystore(keystore, PASSWORD)
-    _rpc(foreign_node, "anvil_setBalance", address, hex(10**20))
+    rpc(foreign_node, "anvil_setBalance", address, hex(10**20))
     chain = Chain.connect(Home(tmp_path / "home"), foreign_node, keystore)
     chain.confirmations = 1  # this anvil mines only on demand; test_client.py covers the waiting
     key_hex = chain.signer.key.hex().removeprefix("0x")

@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from modelmint.models.bundled import cache_root
 
 SUPPORT = Path(__file__).resolve().parent
@@ -20,6 +22,15 @@ SAMPLE = REPO / "generated_data" / "sample"
 # Converted and derived models kept between test runs (and shared with the CLI and other
 # checkouts): the same rule as the package, $MODELMINT_CACHE else ~/.cache/modelmint.
 MODEL_CACHE = cache_root()
+
+
+def rpc(url: str, method: str, *params: object) -> Any:
+    """The result of one JSON-RPC call (anvil's test methods included); an error answer fails."""
+    answer = requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=30
+    ).json()
+    assert "error" not in answer, f"{method}: {answer['error']}"
+    return answer["result"]
 
 
 def save_arrow_dataset(folder: Path, *tables) -> Path:
