@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from modelmint.chain.contracts import (
     DatasetContract,
@@ -24,6 +24,8 @@ from modelmint.models._details import iso_utc
 from modelmint.registry._tokens import model_facts, read_token_metadata
 from modelmint.registry.metadata import DatasetMetadata, ModelMetadata
 from modelmint.registry.registries import Registries
+
+_Metadata = TypeVar("_Metadata", DatasetMetadata, ModelMetadata)
 
 KINDS = ("dataset", "model")
 #: The columns of ``modelmint list --csv``: the seed registry's table, for datasets and models.
@@ -208,16 +210,24 @@ def resolve_ref(registries: Registries, ref: str) -> tuple[str, int]:
     return found[0], token_id
 
 
+def _metadata_or_error(
+    registries: Registries, kind: type[_Metadata], uri: str, token: str
+) -> tuple[_Metadata | None, str | None]:
+    """A token's metadata read and checked as ``kind``, or the error that stopped it: that
+    record's error, not the listing's."""
+    what = f"the metadata of {token}"
+    try:
+        document = read_token_metadata(registries.store, uri, what)
+        return kind.from_document(document, f"{what} ({uri})"), None
+    except ModelmintError as exc:
+        return None, str(exc)
+
+
 def _dataset_record(registries: Registries, token_id: int, log: MintLog | None) -> RegistryRecord:
     record = registries.dataset_contract.record(token_id)
-    what = f"the metadata of dataset {token_id}"
-    metadata: DatasetMetadata | None = None
-    error = None
-    try:
-        document = read_token_metadata(registries.store, record.metadata_uri, what)
-        metadata = DatasetMetadata.from_document(document, f"{what} ({record.metadata_uri})")
-    except ModelmintError as exc:  # this record's error, not the listing's
-        error = str(exc)
+    metadata, error = _metadata_or_error(
+        registries, DatasetMetadata, record.metadata_uri, f"dataset {token_id}"
+    )
     return RegistryRecord(
         kind="dataset",
         token_id=token_id,
@@ -239,14 +249,7 @@ def _dataset_record(registries: Registries, token_id: int, log: MintLog | None) 
 
 def _model_record(registries: Registries, token_id: int, log: MintLog | None) -> RegistryRecord:
     record = registries.model_contract.record(token_id)
-    what = f"the metadata of model {token_id}"
-    metadata: ModelMetadata | None = None
-    error = None
-    try:
-        document = read_token_metadata(registries.store, record.metadata_uri, what)
-        metadata = ModelMetadata.from_document(document, f"{what} ({record.metadata_uri})")
-    except ModelmintError as exc:  # this record's error, not the listing's
-        error = str(exc)
+    metadata, error = _metadata_or_error(registries, ModelMetadata, record.metadata_uri, f"model {token_id}")
     facts = metadata.model if metadata else {}
     return RegistryRecord(
         kind="model",
