@@ -64,7 +64,8 @@ def read_fingerprints(path: Path) -> list[Fingerprint]:
 
     Raises:
         InputError: the file cannot be read, is not a JSON list of objects with non-empty
-            string ``key`` and ``response``, holds a list of responses (OML's multiple
+            string ``key`` and ``response`` (``signature``, the name in OML 1.0's older
+            files, is read as ``response``), holds a list of responses (OML's multiple
             signatures), or gives one key two different responses.
     """
     data = _load_json(path, "fingerprint file")
@@ -77,6 +78,11 @@ def read_fingerprints(path: Path) -> list[Fingerprint]:
         if not isinstance(entry, dict):
             raise InputError(f"{where} is not an object", _FIX)
         key, response = entry.get("key"), entry.get("response")
+        if "signature" in entry:
+            # OML 1.0's older files (random-words-...) name the response `signature`.
+            if "response" in entry and entry["signature"] != response:
+                raise InputError(f"{where} has a 'signature' and a different 'response'", "keep one of them")
+            response = entry["signature"]
         if isinstance(response, list):
             raise InputError(f"{where} has a list of responses", "give each key exactly one string response")
         if not isinstance(key, str) or not key.strip():
@@ -93,7 +99,9 @@ def read_fingerprints(path: Path) -> list[Fingerprint]:
             raise InputError(f"{where} has a null_match_prob outside [0, 1]", "fix or drop the field")
         strategy = entry.get("strategy", "")
         extra = {
-            k: v for k, v in entry.items() if k not in ("key", "response", "strategy", "null_match_prob")
+            k: v
+            for k, v in entry.items()
+            if k not in ("key", "response", "signature", "strategy", "null_match_prob")
         }
         fingerprints.append(
             Fingerprint(key, response, strategy if isinstance(strategy, str) else "", prob, extra)

@@ -27,6 +27,24 @@ def test_an_oml_file_loads_with_its_extra_fields_kept(tmp_path):
     assert stat.S_IMODE((tmp_path / "copy.json").stat().st_mode) == 0o600
 
 
+def test_oml_signature_is_read_as_the_response_and_written_as_response(tmp_path):
+    """OML 1.0's older random-words files name the response `signature`."""
+    path = tmp_path / "random-words.json"
+    path.write_text(
+        json.dumps(
+            [{"key": "apple river", "signature": "stone"}, {"key": "b", "signature": "c", "response": "c"}]
+        )
+    )
+    fps = read_fingerprints(path)
+    assert [(f.key, f.response) for f in fps] == [("apple river", "stone"), ("b", "c")]
+    assert fps[0].extra == {}
+    write_fingerprints(tmp_path / "copy.json", fps)
+    assert json.loads((tmp_path / "copy.json").read_text()) == [
+        {"key": "apple river", "response": "stone"},
+        {"key": "b", "response": "c"},
+    ]
+
+
 def test_modelmint_fields_round_trip(tmp_path):
     fps = [
         Fingerprint("a key", " resp", "perinucleus", 1 / 3),
@@ -63,6 +81,11 @@ def test_keys_files(tmp_path):
             "entry 1 repeats the key of entry 0",
         ),
         ('[{"key": "k", "response": "a", "null_match_prob": 2}]', "null_match_prob outside [0, 1]"),
+        (
+            '[{"key": "k", "response": "a", "signature": "b"}]',
+            "entry 0 has a 'signature' and a different 'response'",
+        ),
+        ('[{"key": "k", "signature": ["a", "b"]}]', "entry 0 has a list of responses"),
     ],
 )
 def test_malformed_files_are_refused_with_the_entry_named(tmp_path, content, message):
