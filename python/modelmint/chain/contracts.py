@@ -534,9 +534,33 @@ def event_logs(
                 span //= 2
                 continue
             raise
-        logs.extend(page)
+        logs.extend(_vetted_logs(chain, event, page, start, end, argument_filters or {}))
         start = end + 1
     return sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+
+
+def _vetted_logs(
+    chain: Chain, event: Any, page: Sequence[Any], start: int, end: int, filters: dict[str, Any]
+) -> Sequence[Any]:
+    """``page`` once every log in it is of the contract, blocks and arguments asked: a node that
+    answers others would put made-up transactions, or another token's events, beside real ones."""
+    asked = f"{event.address}'s {event.event_name} logs of blocks {start} to {end}"
+    for log in page:
+        block, address = log.get("blockNumber"), str(log.get("address", ""))
+        if not (isinstance(block, int) and start <= block <= end) or address.lower() != event.address.lower():
+            raise ChainError(
+                f"the node at {chain.url} answered a log of block {block} from {address or 'no address'} "
+                f"to a request for {asked}",
+                "the node is faulty or lying; use another node",
+            )
+        wrong = [k for k, v in filters.items() if log["args"].get(k) != v]
+        if wrong:
+            raise ChainError(
+                f"the node at {chain.url} answered a log whose {wrong[0]} is {log['args'].get(wrong[0])}, "
+                f"not {filters[wrong[0]]}, to a request for {asked}",
+                "the node is faulty or lying; use another node",
+            )
+    return page
 
 
 def checked_address(address: str) -> ChecksumAddress:

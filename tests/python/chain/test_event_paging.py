@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from modelmint.chain.client import DEFAULT_LOG_SPAN, Chain
-from modelmint.chain.contracts import DatasetContract, mint_logs
+from modelmint.chain.contracts import DatasetContract, event_logs, mint_logs
+from modelmint.errors import ChainError
 from modelmint.home import Home
 from modelmint.storage import cid_of_bytes, to_uri
 from tests_support import rpc
@@ -46,6 +48,7 @@ class _RangeLimitedProxy(ThreadingHTTPServer):
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.asked: list[tuple[int, int, bool]] = []  # (from, to, refused)
+        self.tamper: Callable[[list[dict[str, object]]], None] | None = None  # edits eth_getLogs results
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -62,7 +65,10 @@ class _RangeLimitedProxy(ThreadingHTTPServer):
             if refused:
                 error = {"code": -32005, "message": "query returned more than 10000 results"}
                 return {"jsonrpc": "2.0", "id": request.get("id"), "error": error}
-        return requests.post(self.upstream, json=request, timeout=30).json()
+        answer = requests.post(self.upstream, json=request, timeout=30).json()
+        if request.get("method") == "eth_getLogs" and self.tamper and answer.get("result"):
+            self.tamper(answer["result"])
+        return answer
 
     @staticmethod
     def _block(tag: object, head: int) -> int:
@@ -155,3 +161,50 @@ def test_cli_lists_through_a_node_refusing_wide_ranges(cli, chain, deployed, reg
     proxy.asked.clear()
     assert listed() == blocks  # the default span, halved by itself
     assert any(refused for _, _, refused in proxy.asked)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("blockNumber", hex(2**40), f"a log of block {2**40} from 0x"),  # beyond the head
+        ("blockNumber", "0x0", "a log of block 0 from 0x"),  # before the deployment
+        ("address", "0x" + "ee" * 20, "from 0x" + "ee" * 20),  # another contract's
+    ],
+)
+def test_a_node_answering_logs_it_was_not_asked_for_is_refused(
+    chain, deployed, registries, proxy, tmp_path, field, value, said
+):
+    datasets = registries.dataset_contract
+    datasets.mint(chain.signer.address, hashlib.sha256(b"lied about").digest(), 1, to_uri(cid_of_bytes(b"m")))
+    reader = Chain.connect(Home(tmp_path / "reader"), proxy.url)
+    through_proxy = DatasetContract(reader, datasets.address, from_block=deployed.block)
+    assert mint_logs(through_proxy)  # the honest answer is read
+
+    def lie(logs: list[dict[str, object]]) -> None:
+        logs[0][field] = value
+
+    proxy.tamper = lie
+    with pytest.raises(ChainError, match="(?i)answered .*" + re.escape(said)) as refused:
+        mint_logs(through_proxy)
+    assert "use another node" in str(refused.value.fix)
+
+
+def test_a_node_answering_another_tokens_events_is_refused(chain, deployed, registries, proxy, tmp_path):
+    datasets = registries.dataset_contract
+    for i in range(2):
+        datasets.mint(
+            chain.signer.address, hashlib.sha256(b"tok %d" % i).digest(), 1, to_uri(cid_of_bytes(b"m"))
+        )
+    reader = Chain.connect(Home(tmp_path / "reader"), proxy.url)
+    event = DatasetContract(
+        reader, datasets.address, from_block=deployed.block
+    ).contract.events.DatasetMinted()
+    [honest] = event_logs(reader, event, deployed.block, {"tokenId": 1})
+    assert honest["args"]["tokenId"] == 1
+
+    def relabel(logs: list[dict[str, object]]) -> None:  # token 1's event, said to be token 2's
+        logs[0]["topics"][1] = "0x" + (2).to_bytes(32, "big").hex()  # type: ignore[index]
+
+    proxy.tamper = relabel
+    with pytest.raises(ChainError, match="answered a log whose tokenId is 2, not 1"):
+        event_logs(reader, event, deployed.block, {"tokenId": 1})
