@@ -454,8 +454,7 @@ class ModelContract(_Registry):
     def revealed_fingerprints(self, token_id: int) -> list[RevealedFingerprint]:
         """Every OML fingerprint revealed for ``token_id``, oldest first, from the contract's events."""
         event = self.contract.events.FingerprintRevealed()
-        logs = event_logs(self.chain, event, self.from_block, {"tokenId": token_id})
-        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        logs = event_logs(self.chain, event, self.from_block, {"tokenId": token_id})  # oldest first
         return [
             RevealedFingerprint(
                 bytes(log["args"]["salt"]),
@@ -477,8 +476,7 @@ class ModelContract(_Registry):
         filters: dict[str, int] = {"kind": int(kind)}
         if token_id is not None:
             filters["tokenId"] = token_id
-        logs = event_logs(self.chain, event, self.from_block, filters)
-        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        logs = event_logs(self.chain, event, self.from_block, filters)  # oldest first
         return [
             CommittedFingerprint(
                 int(log["args"]["tokenId"]),
