@@ -16,9 +16,9 @@ import { fromDrop, fromInput, type PickedFile } from "./lib/files";
 import HashWorker from "./hash.worker?worker&inline";
 import LeavesWorker from "./leaves.worker?worker&inline";
 import { ready as hashersReady } from "./lib/hashers";
+import { handoffToken, startHandoff } from "./handoff";
+import { $, esc, connectButton } from "./lib/dom";
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const short = (s: string) => (s.length > 18 ? `${s.slice(0, 10)}…${s.slice(-6)}` : s);
 const when = (t: bigint | number) => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
 
@@ -122,10 +122,7 @@ function listWallets(wallets: Wallet[]) {
   const box = $("wallets");
   box.innerHTML = wallets.length ? "Wallets: " : "No wallet found in this browser: verify read-only through an RPC URL below.";
   for (const w of wallets) {
-    const button = document.createElement("button");
-    button.className = "wallet";
-    button.innerHTML = `${w.info.icon ? `<img src="${esc(w.info.icon)}" alt="">` : ""}Connect ${esc(w.info.name)}`;
-    button.onclick = () => useProvider(w.provider, w.info.name, true);
+    const button = connectButton(w, () => useProvider(w.provider, w.info.name, true));
     if (!watched.has(w.provider)) {
       // The wallet's chain or account changed under the page: read everything again from it.
       watched.add(w.provider);
@@ -579,6 +576,13 @@ function dropZone(id: string, onDrop: (e: DragEvent) => void) {
 }
 
 async function start() {
+  const token = handoffToken();
+  if (token) {
+    // Opened by a command's --wallet browser: only the hand-off, none of the verification.
+    await startHandoff(token);
+    document.body.dataset.ready = "true";
+    return;
+  }
   await Promise.all([loadDeployments(), hashersReady]);
   $<HTMLInputElement>("gateway").value = currentGateway();
   $<HTMLInputElement>("gateway").onchange = (e) => setGateway((e.target as HTMLInputElement).value);

@@ -32,10 +32,12 @@ from modelmint._faults import fault_point
 from modelmint.chain import devnet, wallet
 from modelmint.chain.artifacts import load_artifact
 from modelmint.chain.nonces import NonceLock, Nonces, already_known, lock_path, nonce_taken
+from modelmint.chain.remote import Call, RemoteSigner, SentJournal
 from modelmint.errors import ChainError, RevertError
 from modelmint.home import Home
 
 CONTRACT_NAMES = ("DatasetNFT", "ModelNFT")
+_DESCRIBED = "modelmint.described"  # the TxDescription a prepared transaction carries to a remote signer
 _RECEIPT_TIMEOUT_S = 180
 # Blocks a transaction must be buried under before a command goes on, off the devnet: a shallow
 # reorganisation can drop a transaction that a single receipt showed as mined.
@@ -66,6 +68,12 @@ CHAIN_NAMES = {
     devnet.DEV_CHAIN_ID: "anvil devnet",
 }
 T = TypeVar("T")
+
+
+def chain_name(chain_id: int) -> str:
+    """The common name of a chain id ("Sepolia"), or "unknown chain"."""
+    return CHAIN_NAMES.get(chain_id, "unknown chain")
+
 
 # Hints for the reverts a user can cause; the decoded name and values say the rest.
 _FIXES = {
@@ -99,10 +107,11 @@ class TxDescription:
     gas: int
     max_fee_per_gas: int  # wei
     max_fee: int  # wei: gas * max_fee_per_gas, the most it can cost
+    value: int = 0  # wei sent with the call
 
     @property
     def chain_name(self) -> str:
-        return CHAIN_NAMES.get(self.chain_id, "unknown chain")
+        return chain_name(self.chain_id)
 
     def lines(self) -> list[str]:
         where = f"at {self.address}" if self.address else "(a new deployment)"
@@ -148,6 +157,7 @@ class Chain:
         self.confirm: Callable[[TxDescription], bool] | None = None
         """Asked before each transaction is signed on any chain but this project's devnet;
         False stops it. None (the default for library users): nothing is asked."""
+        self._remote: RemoteSigner | None = None
 
     @classmethod
     def connect(
@@ -190,13 +200,46 @@ class Chain:
         return running.url if running is not None else None
 
     @property
+    def chain_name(self) -> str:
+        return chain_name(self.chain_id)
+
+    @property
     def is_devnet(self) -> bool:
         """Whether this is the project's own devnet: the dev keys sign, nothing is confirmed."""
         return self.chain_id == devnet.DEV_CHAIN_ID and wallet.is_recorded_devnet(self.url, self.devnet_url)
 
+    def use_remote_signer(self, remote: RemoteSigner) -> None:
+        """Hand every transaction to ``remote`` (a browser wallet) instead of signing here.
+
+        The wallet asks its user, so :attr:`confirm` is not asked; the fee cap still applies
+        to what is prepared.
+        """
+        if self._keystore is not None:
+            raise ChainError(
+                "both a keystore and a remote wallet were given to sign with",
+                "choose one: the keystore, or the browser wallet",
+                hint="one-signer",
+            )
+        self._remote = remote
+
     @cached_property
-    def signer(self) -> LocalAccount:
-        return wallet.load_signer(self.chain_id, self._keystore, self.url, devnet_url=self.devnet_url)
+    def signer(self) -> LocalAccount | RemoteSigner:
+        """Who signs: the remote wallet if one is used, else the key the wallet rules allow."""
+        if self._remote is None:
+            return wallet.load_signer(self.chain_id, self._keystore, self.url, devnet_url=self.devnet_url)
+        address = self._remote.address
+        if not self.is_devnet and wallet.is_dev_address(address):
+            raise ChainError(
+                f"the wallet's account {address} is a public anvil dev key, refused on chain {self.chain_id} "
+                "(anyone can sign as it)",
+                "switch the wallet to an account of your own",
+            )
+        return self._remote
+
+    @cached_property
+    def sent_journal(self) -> SentJournal:
+        """Handed-off transactions whose receipts are not seen yet (:mod:`modelmint.chain.remote`)."""
+        return SentJournal(self.home.root / "sent" / f"{self.chain_id}.json")
 
     def call(self, fn: Any) -> Any:
         """A view call; reverts come back decoded."""
@@ -323,10 +366,12 @@ class Chain:
         taken and anything is signed, so a refusal leaves nothing behind.
         """
         gas, per_gas = int(tx["gas"]), int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
-        ask = not self.is_devnet and self.confirm is not None
-        if gas * per_gas <= self.max_fee_wei and not ask:
+        # A remote wallet asks its user itself, and shows them the description it is given.
+        ask = not self.is_devnet and self.confirm is not None and self._remote is None
+        if gas * per_gas <= self.max_fee_wei and not ask and self._remote is None:
             return tx
-        described = TxDescription(self.chain_id, *call(), gas, per_gas, gas * per_gas)
+        value = int(tx.get("value") or 0)
+        described = TxDescription(self.chain_id, *call(), gas, per_gas, gas * per_gas, value)
         what = f"{described.contract}.{described.function}"
         if described.max_fee > self.max_fee_wei:
             raise ChainError(
@@ -336,8 +381,10 @@ class Chain:
                 "raise the cap (Chain.max_fee_wei) if that fee is expected, or use another node",
                 hint="max-fee",
             )
-        if self.confirm is not None and not self.confirm(described):
+        if ask and self.confirm is not None and not self.confirm(described):
             raise ChainError(f"{what} was not confirmed; nothing was signed or sent", None)
+        if self._remote is not None:
+            return {**tx, _DESCRIBED: described}  # taken off again before it is handed off
         return tx
 
     def deploy(self, name: str, *args: Any) -> tuple[str, Sent]:
@@ -378,12 +425,14 @@ class Chain:
 
     def pending_nonce(self) -> int:
         """The node's count of the signer's transactions, pending ones included."""
-        address = self.signer.address
+        address = Web3.to_checksum_address(self.signer.address)
         return guard(lambda: self.w3.eth.get_transaction_count(address, "pending"), self.url)
 
     def _submit(self, txs: Sequence[dict[str, Any]]) -> list[tuple[HexBytes, dict[str, Any]] | ChainError]:
         """Give each built transaction the next nonce, sign it and send it, in order, under
         the nonce lock (docs/security.md, "Nonces"); one refused send does not leave a gap."""
+        if self._remote is not None:
+            return list(self._hand_off(self._remote, txs))
         out: list[tuple[HexBytes, dict[str, Any]] | ChainError] = []
         with self.nonce_lock.hold(self.pending_nonce) as nonces:
             for tx in txs:
@@ -393,10 +442,72 @@ class Chain:
                     out.append(exc)
         return out
 
+    def _hand_off(
+        self, remote: RemoteSigner, txs: Sequence[dict[str, Any]]
+    ) -> Iterable[tuple[HexBytes, dict[str, Any]]]:
+        """Hand each transaction to the remote wallet in order, and check what it sent.
+
+        A transaction a previous run handed off and never saw mined is waited for again, not
+        sent twice. A refusal raises: the wallet's user said no, so nothing after it is asked.
+        """
+        for prepared in txs:
+            tx = dict(prepared)
+            described: TxDescription = tx.pop(_DESCRIBED)
+            call = Call.of(self.chain_id, tx)
+            earlier = self.sent_journal.find(call)
+            if earlier is not None and _still_pending(self, HexBytes(earlier)):
+                yield HexBytes(earlier), tx
+                continue
+            tx_hash = remote.send(tx, described)
+            self.sent_journal.record(call, tx_hash)
+            self._check_handed_off(tx_hash, call, described)
+            yield HexBytes(tx_hash), tx
+
+    def _check_handed_off(self, tx_hash: str, call: Call, described: TxDescription) -> None:
+        """That ``tx_hash`` names the very call that was handed off: the wallet, or a page
+        between it and this process, may have sent something else."""
+        deadline = time.monotonic() + self.receipt_timeout_s
+        what = f"{described.contract}.{described.function}"
+        while True:
+            try:
+                found = guard(partial(self.w3.eth.get_transaction, HexBytes(tx_hash)), self.url)
+            except ChainError:
+                found = None  # the wallet's node may not have passed it to this one yet
+            if found is not None:
+                break
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"the wallet reported {tx_hash} for {what}, but the node at {self.url} has not seen it "
+                    f"after {self.receipt_timeout_s:g} s",
+                    "check the wallet's activity; running the command again waits for it, it does not send twice",
+                )
+            time.sleep(self.poll_s)
+        sent = Call.of(int(found.get("chainId", self.chain_id)), dict(found))
+        differs = [
+            name
+            for name, ok in (
+                ("chain", sent.chain_id == call.chain_id),
+                ("sender", sent.sender == call.sender),
+                ("contract", sent.to == call.to),
+                ("calldata", sent.data == call.data),
+                ("value", sent.value == call.value),
+            )
+            if not ok
+        ]
+        if differs:
+            self.sent_journal.forget(tx_hash)
+            raise ChainError(
+                f"the wallet sent {tx_hash}, which is not the {what} it was asked to sign "
+                f"(its {', '.join(differs)} differs); it is not taken as that step",
+                "check what your wallet sends, and run the command again",
+            )
+
     def _send_next(self, tx: dict[str, Any], nonces: Nonces) -> tuple[HexBytes, dict[str, Any]]:
+        signer = self.signer
+        assert isinstance(signer, LocalAccount)  # remote signers never come here (_submit)
         for _ in range(_NONCE_ATTEMPTS):
             tx = {**tx, "nonce": nonces.next}
-            signed = self.signer.sign_transaction(tx)
+            signed = signer.sign_transaction(tx)
             fault_point("before-send")
             try:
                 tx_hash = guard(partial(self.w3.eth.send_raw_transaction, signed.raw_transaction), self.url)
@@ -430,6 +541,8 @@ class Chain:
                 f"transaction {tx_hash.to_0x_hex()} was not mined within {self.receipt_timeout_s:g} s",
                 "check the node; re-running the command is safe, it reports what already landed",
             ) from None
+        if self._remote is not None:
+            self.sent_journal.forget(tx_hash.to_0x_hex())  # mined: a retry must send anew
         if receipt["status"] != 1:
             raise self._failure(tx_hash.to_0x_hex(), tx, receipt, replay)
         if self.confirmations > 1:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,6 +61,28 @@ Keystore = Annotated[
         "Required on any chain but the devnet.",
     ),
 ]
+
+
+class Signer(StrEnum):
+    """The choices of --wallet."""
+
+    key = "key"
+    browser = "browser"
+
+
+WalletKind = Annotated[
+    Signer,
+    typer.Option(
+        "--wallet",
+        envvar="MODELMINT_WALLET",
+        help="Who signs: key (the devnet key, or --keystore) or browser (each transaction is shown on a local "
+        "page and sent by your browser wallet; the key never leaves it).",
+    ),
+]
+NoOpen = Annotated[
+    bool,
+    typer.Option("--no-open", help="With --wallet browser: print the page's URL without opening a browser."),
+]
 IpfsApi = Annotated[
     str | None,
     typer.Option(
@@ -98,7 +122,15 @@ class ChainOptions:
     log_span: int = DEFAULT_LOG_SPAN
 
 
-def connect(ctx: typer.Context, rpc_url: str | None, keystore: Path | None = None) -> Chain:
+def connect(
+    ctx: typer.Context,
+    rpc_url: str | None,
+    keystore: Path | None = None,
+    wallet: str = "key",
+    no_open: bool = False,
+) -> Chain:
+    """The chain a command sends on; with ``wallet="browser"`` its transactions go to the
+    browser wallet through a hand-off page that lives as long as the command."""
     options: ChainOptions = ctx.meta.get(CHAIN_OPTIONS_KEY) or ChainOptions()
     chain = Chain.connect(home(ctx), rpc_url, keystore, chain_id=options.chain_id)
     chosen = ctx.meta.get(CONFIRMATIONS_KEY)
@@ -108,6 +140,20 @@ def connect(ctx: typer.Context, rpc_url: str | None, keystore: Path | None = Non
     chain.log_span = options.log_span
     if not options.yes:
         chain.confirm = confirm_transaction
+    if wallet == "browser":
+        from modelmint.web.handoff import BrowserWallet
+
+        handoff = BrowserWallet(
+            chain.chain_id,
+            chain.chain_name,
+            command=shlex.join(["modelmint", *sys.argv[1:]]),
+            announce=lambda line: err_console.print(line, soft_wrap=True, markup=False),
+            wallet_rpc_url=chain.url if chain.is_devnet else None,
+            open_page=not no_open,
+        )
+        chain.use_remote_signer(handoff)
+        handoff.start()
+        ctx.call_on_close(handoff.close)
     return chain
 
 
@@ -130,10 +176,15 @@ def store(ctx: typer.Context, ipfs_api: str | None) -> ContentStore:
 
 
 def registries(
-    ctx: typer.Context, rpc_url: str | None, ipfs_api: str | None, keystore: Path | None = None
+    ctx: typer.Context,
+    rpc_url: str | None,
+    ipfs_api: str | None,
+    keystore: Path | None = None,
+    wallet: str = "key",
+    no_open: bool = False,
 ) -> Registries:
     """The registries this project folder records for the chain at ``rpc_url``."""
-    chain = connect(ctx, rpc_url, keystore)
+    chain = connect(ctx, rpc_url, keystore, wallet, no_open)
     try:
         return Registries.from_project(home(ctx), chain, store(ctx, ipfs_api))
     except ChainError as exc:
@@ -158,6 +209,7 @@ CLI_FIXES = {
     "keystore": "pass --keystore FILE (an encrypted eth-account keystore; `modelmint wallet create` makes one) "
     "with its password in ${password_env} or typed at the prompt",
     "keystore-path": "check the --keystore path",
+    "one-signer": "pass --keystore or --wallet browser, not both",
     "no-node": "start one with `modelmint devnet start` or pass a working --rpc-url",
     "no-devnet": "start one with `modelmint devnet start` or pass --rpc-url",
     "build": "run `modelmint build` in the project checkout to compile the contracts",

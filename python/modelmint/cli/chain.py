@@ -9,7 +9,18 @@ import typer
 from rich.table import Table
 
 from modelmint.chain import deployments, devnet, wallet
-from modelmint.cli._common import JsonOut, Keystore, RpcUrl, connect, console, emit_json, home
+from modelmint.cli._common import (
+    JsonOut,
+    Keystore,
+    NoOpen,
+    RpcUrl,
+    Signer,
+    WalletKind,
+    connect,
+    console,
+    emit_json,
+    home,
+)
 from modelmint.errors import ChainError
 
 devnet_app = typer.Typer(help="Run a local anvil devnet on 127.0.0.1.", no_args_is_help=True)
@@ -84,13 +95,15 @@ def deploy(
     ctx: typer.Context,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     force: Annotated[
         bool, typer.Option("--force", help="Deploy again even if a live deployment is recorded.")
     ] = False,
     json_out: JsonOut = False,
 ) -> None:
     """Deploy DatasetNFT and ModelNFT and write deployments/<chainId>.json."""
-    chain = connect(ctx, rpc_url, keystore)
+    chain = connect(ctx, rpc_url, keystore, wallet, no_open)
     existing = None
     if not force:
         try:

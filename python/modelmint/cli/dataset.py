@@ -17,7 +17,10 @@ from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
+    NoOpen,
     RpcUrl,
+    Signer,
+    WalletKind,
     connect,
     console,
     emit_json,
@@ -90,6 +93,8 @@ def mint(
     ] = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -98,7 +103,7 @@ def mint(
     A root someone else already claims is claimed again, and every claimant is shown.
     """
     hashing = Engine(engine, address)  # checked before anything connects
-    where = registries(ctx, rpc_url, ipfs_api, keystore)
+    where = registries(ctx, rpc_url, ipfs_api, keystore, wallet, no_open)
     label = paths[0].name if len(paths) == 1 else f"{len(paths)} shards"
     with progress_bar(f"hashing {label}", paths_input_size(paths, fmt), unit_bytes=True) as advance:
         result = commit_dataset(

@@ -22,7 +22,10 @@ from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
+    NoOpen,
     RpcUrl,
+    Signer,
+    WalletKind,
     console,
     emit_json,
     err_console,
@@ -69,6 +72,8 @@ def huref_command(
     ] = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -90,7 +95,11 @@ def huref_command(
         png = fp.picture() if picture else None
     else:
         committed = commit_huref(
-            registries(ctx, rpc_url, ipfs_api, keystore), model, token, tokens=tokens, layers=layers
+            registries(ctx, rpc_url, ipfs_api, keystore, wallet, no_open),
+            model,
+            token,
+            tokens=tokens,
+            layers=layers,
         )
         result = to_json(committed)
         png = (

@@ -14,7 +14,10 @@ from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
+    NoOpen,
     RpcUrl,
+    Signer,
+    WalletKind,
     console,
     emit_json,
     progress_bar,
@@ -93,6 +96,8 @@ def mint(
     follow_symlinks: FollowSymlinks = False,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -101,7 +106,7 @@ def mint(
     Weights you already registered are reported with their token id, and nothing is minted;
     weights someone else claims are claimed again, and every claimant is shown.
     """
-    where = registries(ctx, rpc_url, ipfs_api, keystore)
+    where = registries(ctx, rpc_url, ipfs_api, keystore, wallet, no_open)
     source = open_model(model, follow_symlinks=follow_symlinks)
     fingerprinted = None
     oml_pairs = None

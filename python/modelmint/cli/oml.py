@@ -19,7 +19,10 @@ from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
+    NoOpen,
     RpcUrl,
+    Signer,
+    WalletKind,
     console,
     emit_json,
     err_console,
@@ -275,6 +278,8 @@ def commit_command(
     secrets: SecretsOpt = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -287,7 +292,9 @@ def commit_command(
     from modelmint.registry.oml import commit_oml
 
     pairs = read_fingerprints(fingerprints)
-    result = commit_oml(registries(ctx, rpc_url, ipfs_api, keystore), token, pairs, secrets_path=secrets)
+    result = commit_oml(
+        registries(ctx, rpc_url, ipfs_api, keystore, wallet, no_open), token, pairs, secrets_path=secrets
+    )
     if json_out:
         emit_json(result)
         return
@@ -311,12 +318,16 @@ def reveal_command(
     secrets: SecretsOpt = None,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     json_out: JsonOut = False,
 ) -> None:
     """Publish COUNT randomly chosen unrevealed fingerprints of TOKEN, with salts and one multiproof, in one transaction."""
     from modelmint.registry.oml import reveal_oml
 
-    result = reveal_oml(registries(ctx, rpc_url, None, keystore), token, count, secrets_path=secrets)
+    result = reveal_oml(
+        registries(ctx, rpc_url, None, keystore, wallet, no_open), token, count, secrets_path=secrets
+    )
     if json_out:
         emit_json(result)
         return

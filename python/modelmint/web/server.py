@@ -127,6 +127,12 @@ def serve(home: Home, port: int = 0, ipfs_api: str | None = None) -> PageServer:
     return PageServer(httpd, thread)
 
 
+def loopback_host(host: str | None, port: int) -> bool:
+    """Whether a request's ``Host`` names this server on the loopback address: a name that
+    resolves elsewhere (DNS rebinding) must not reach it."""
+    return host in (f"127.0.0.1:{port}", f"localhost:{port}")
+
+
 def open_browser(url: str) -> None:
     webbrowser.open(url)
 
@@ -148,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, head: bool) -> None:
         port = cast(tuple[str, int], self.server.server_address)[1]
-        if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        if not loopback_host(self.headers.get("Host"), port):
             return self._send(
                 HTTPStatus.MISDIRECTED_REQUEST, b"only http://127.0.0.1 is served\n", "text/plain", head
             )

@@ -55,10 +55,11 @@ def server(home: Home) -> Iterator[PageServer]:
 
 @pytest.fixture
 def open_page(browser, server, anvil):
-    """Open the page with the test wallet injected (``wallet=None`` for a browser without one)."""
+    """Open the page with the test wallet injected (``wallet=None`` for a browser without one);
+    at ``url`` if given (a command's hand-off page), else on ``modelmint web``'s server."""
     contexts = []
 
-    def open_(wallet: dict | None = None, *, path: str = ""):
+    def open_(wallet: dict | None = None, *, path: str = "", url: str | None = None):
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         contexts.append(context)
         if wallet is not None:
@@ -74,7 +75,7 @@ def open_page(browser, server, anvil):
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.errors = errors  # type: ignore[attr-defined]
-        page.goto(server.url + path)
+        page.goto(url or server.url + path)
         page.wait_for_selector("body[data-ready=true]")
         return page
 

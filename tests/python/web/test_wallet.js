@@ -1,6 +1,8 @@
 // A test wallet: an EIP-1193 provider injected before the page loads, announced by EIP-6963,
 // that forwards JSON-RPC to the test session's anvil (whose accounts are unlocked). Its
-// settings come from window.__testWallet, set by the init script that precedes this one.
+// settings come from window.__testWallet, set by the init script that precedes this one:
+// account (the index of the one anvil account it shows), address (one it shows instead), reject (connecting), rejectSend,
+// holdSend (never answers a send), refuseSwitch (of chain), chainId, unknownChain, legacyOnly.
 (() => {
   const config = window.__testWallet;
   let chainId = config.chainId;
@@ -25,11 +27,23 @@
       switch (method) {
         case "eth_requestAccounts":
           if (config.reject) throw rpcError(4001, "User rejected the request.");
-          return forward("eth_accounts");
+        // falls through: the accounts the user let the page see
+        case "eth_accounts": {
+          if (config.address) return [config.address]; // an account anvil impersonates: no known key
+          const accounts = await forward("eth_accounts");
+          return config.account === undefined ? accounts : [accounts[config.account]];
+        }
+        case "eth_sendTransaction":
+          window.__sentTransactions = (window.__sentTransactions || []).concat([params[0]]);
+          if (config.rejectSend) throw rpcError(4001, "User rejected the request.");
+          if (config.holdSend) return new Promise(() => {}); // the user never answers the wallet
+          if (chainId !== config.anvilChainId) throw rpcError(4901, `the wallet is on chain ${chainId}, which it cannot reach`);
+          return forward(method, params);
         case "eth_chainId":
           return "0x" + chainId.toString(16);
         case "wallet_switchEthereumChain": {
           const wanted = parseInt(params[0].chainId, 16);
+          if (config.refuseSwitch) throw rpcError(4001, "User rejected the request.");
           if (!known.has(wanted) || config.unknownChain) throw rpcError(4902, "Unrecognized chain ID.");
           chainId = wanted;
           (listeners.chainChanged || []).forEach((f) => f("0x" + wanted.toString(16)));
