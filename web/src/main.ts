@@ -18,6 +18,8 @@ import LeavesWorker from "./leaves.worker?worker&inline";
 import { ready as hashersReady } from "./lib/hashers";
 import { handoffToken, startHandoff } from "./handoff";
 import { $, esc, connectButton } from "./lib/dom";
+import { draftDataset, draftModel, mintDataset, mintModel, MintError, type Signer } from "./mint";
+import { commitOml, prepareCommit, readFingerprints, readSecrets, revealOml } from "./oml";
 
 const short = (s: string) => (s.length > 18 ? `${s.slice(0, 10)}…${s.slice(-6)}` : s);
 const when = (t: bigint | number) => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
@@ -30,6 +32,7 @@ const when = (t: bigint | number) => new Date(Number(t) * 1000).toISOString().re
 
 let deployments: Deployments = { chains: [] };
 let reader: Reader | null = null;
+let signer: Signer | null = null; // the connected wallet's account, when it may send (mint)
 let source = "";
 
 function status(html: string, error = false) {
@@ -59,6 +62,7 @@ async function loadDeployments() {
 
 async function useProvider(provider: Eip1193, label: string, requestAccounts: boolean) {
   reader = null;
+  signer = null;
   $("chain-actions").innerHTML = "";
   let account = "";
   try {
@@ -75,6 +79,7 @@ async function useProvider(provider: Eip1193, label: string, requestAccounts: bo
       return;
     }
     reader = new Reader(provider, deployment);
+    signer = account ? { provider, account: account as `0x${string}`, reader } : null;
     status(
       `${esc(label)}${account ? ` · account <code id="account">${esc(account)}</code>` : " · read-only"} · chain <b id="chain-id">${chainId}</b> · DatasetNFT <code>${deployment.contracts.DatasetNFT}</code> · ModelNFT <code>${deployment.contracts.ModelNFT}</code>`,
     );
@@ -462,6 +467,109 @@ async function checkProofFile(file: File) {
   show("dp-result", `<p id="proof-answer" class="${ok ? "ok" : "bad"}">${ok ? "valid" : "invalid"}: ${n} datapoint${n > 1 ? "s" : ""} ${ok ? "in" : "not shown to be in"} dataset ${proof.tokenId} · answered by chain ${r.chainId}, contract <code>${r.datasetAddress}</code>, block ${block}</p>`);
 }
 
+// --- mint ------------------------------------------------------------------------------------
+
+let mintFiles: { files: PickedFile[]; folder: boolean } = { files: [], folder: false };
+
+async function mintFromPage() {
+  if (!signer) return show("mint-result", "connect a wallet first: the wallet sends the mint", true);
+  const s = signer;
+  show("mint-result", "Hashing…");
+  const draft = await draftDataset(mintFiles.files, mintFiles.folder, $<HTMLInputElement>("mint-name").value, $<HTMLInputElement>("mint-description").value);
+  show("mint-result", `${draft.count.toLocaleString("en")} datapoints · root <code>${hex(draft.root)}</code>`);
+  const say = (line: string) => show("mint-result", `<p>${esc(line)}</p><p>${draft.count.toLocaleString("en")} datapoints · root <code>${hex(draft.root)}</code></p>`);
+  const minted = await withRejection(() => mintDataset(s, draft, say));
+  const verb = minted.alreadyRegistered ? "is already registered to you as" : "minted as";
+  show(
+    "mint-result",
+    `<p id="minted" class="ok" data-token="${minted.tokenId}">${esc(draft.name)} ${verb} dataset token ${minted.tokenId}</p>` +
+      `<p>${draft.count.toLocaleString("en")} datapoints · root <code>${hex(draft.root)}</code> · metadata <code>ipfs://${draft.metadataCid}</code>` +
+      (minted.alreadyRegistered ? "" : ` · transaction <code>${minted.txHash}</code>`) + "</p>",
+  );
+  await refreshRegistry();
+}
+
+let mintModelFiles: PickedFile[] = [];
+
+async function mintModelFromPage() {
+  if (!signer) return show("mint-model-result", "connect a wallet first: the wallet sends the mint", true);
+  const s = signer;
+  const files = mintModelFiles.filter((f) => !isIgnoredModelPath(f.path));
+  if (!files.length) return show("mint-model-result", "pick or drop the model's folder first", true);
+  const datasets = $<HTMLInputElement>("mint-model-datasets").value.split(/[\s,]+/).filter(Boolean);
+  if (datasets.some((d) => !/^[1-9][0-9]*$/.test(d))) return show("mint-model-result", "training datasets are token ids separated by commas, like 1, 2", true);
+  show("mint-model-result", "Hashing…");
+  const digests = await hashFiles(files, () => {});
+  const config = files.find((f) => f.path === "config.json");
+  const draft = draftModel(
+    files.map((f) => ({ path: f.path, sha256: digests.get(f.path)!, size: f.file.size })),
+    config ? await config.file.text() : null,
+    {
+      name: $<HTMLInputElement>("mint-model-name").value,
+      description: "",
+      parentId: BigInt($<HTMLInputElement>("mint-model-parent").value || "0"),
+      datasetIds: datasets.map(BigInt),
+    },
+  );
+  const say = (line: string) => show("mint-model-result", `<p>${esc(line)}</p><p>weights root <code>${hex(draft.root)}</code></p>`);
+  const minted = await withRejection(() => mintModel(s, draft, say));
+  const verb = minted.alreadyRegistered ? "is already registered to you as" : "minted as";
+  show(
+    "mint-model-result",
+    `<p id="minted-model" class="ok" data-token="${minted.tokenId}">${esc(draft.name)} ${verb} model token ${minted.tokenId}</p>` +
+      `<p>weights root <code>${hex(draft.root)}</code> · manifest <code>ipfs://${draft.manifestCid}</code></p>`,
+  );
+  await refreshRegistry();
+}
+
+/** ``task``, with a rejection in the wallet (EIP-1193 4001, however deep viem wraps it) said plainly. */
+async function withRejection<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (e: any) {
+    let cause = e;
+    while (cause && cause.code !== 4001) cause = cause.cause;
+    if (cause) throw new MintError("the transaction was rejected in the wallet, so nothing was sent; press the button again to retry (what was stored is reused)");
+    throw e;
+  }
+}
+
+async function omlCommitFromPage() {
+  if (!signer) return show("oml-result", "connect a wallet first: the owner's wallet commits", true);
+  const s = signer;
+  const file = $<HTMLInputElement>("oml-file").files?.[0];
+  if (!file) return show("oml-result", "pick the fingerprint file first", true);
+  const tokenId = BigInt($<HTMLInputElement>("oml-token").value || "0");
+  const pairs = readFingerprints(file.name, await file.text());
+  const committed = (await s.reader.model("fingerprint", [tokenId, 1])) as { commitment: string; committedAt: bigint };
+  if (committed.committedAt) return show("oml-result", `model ${tokenId} already has an OML commitment (root ${committed.commitment}); reveal from it`, true);
+  const prepared = prepareCommit(s, tokenId, pairs);
+  // The salts exist on disk before the root exists on chain: the download comes first.
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([JSON.stringify(prepared.secrets, null, 1) + "\n"], { type: "application/json" }));
+  link.download = prepared.secretsName;
+  link.id = "oml-secrets-download";
+  link.textContent = `download the secrets file again (${prepared.secretsName})`;
+  link.click();
+  const say = (line: string) => show("oml-result", `<p>${esc(line)}</p><p>Keep ${esc(prepared.secretsName)} private: it is the only way to reveal.</p>`);
+  const txHash = await withRejection(() => commitOml(s, tokenId, prepared, say));
+  show("oml-result", `<p id="oml-committed" class="ok">committed ${pairs.length} fingerprints on model ${tokenId}: root <code>${prepared.root}</code> · transaction <code>${txHash}</code></p><p>The secrets file was saved as ${esc(prepared.secretsName)}; keep it private, it is the only way to reveal.</p>`);
+  $("oml-result").appendChild(link);
+}
+
+async function omlRevealFromPage() {
+  if (!signer) return show("oml-result", "connect a wallet first: the owner's wallet reveals", true);
+  const s = signer;
+  const file = $<HTMLInputElement>("oml-secrets").files?.[0];
+  if (!file) return show("oml-result", "pick the secrets file the commitment wrote first", true);
+  const tokenId = BigInt($<HTMLInputElement>("oml-token").value || "0");
+  const secrets = await readSecrets(s, tokenId, file.name, await file.text());
+  const count = Number($<HTMLInputElement>("oml-count").value);
+  const say = (line: string) => show("oml-result", `<p>${esc(line)}</p>`);
+  const done = await withRejection(() => revealOml(s, tokenId, secrets, count, say));
+  show("oml-result", `<p id="oml-revealed" class="ok" data-count="${done.revealed.length}">revealed ${done.revealed.length} fingerprint${done.revealed.length > 1 ? "s" : ""} of model ${tokenId} · transaction <code>${done.txHash}</code></p>`);
+}
+
 // --- models ----------------------------------------------------------------------------------
 
 /**
@@ -613,6 +721,27 @@ async function start() {
     const f = e.dataTransfer!.files[0];
     if (f) guard("dp-result", () => checkProofFile(f));
   });
+  $<HTMLInputElement>("mint-file").onchange = (e) => {
+    mintFiles = { files: fromInput((e.target as HTMLInputElement).files!), folder: false };
+  };
+  $<HTMLInputElement>("mint-dir").onchange = (e) => {
+    mintFiles = { files: fromInput((e.target as HTMLInputElement).files!), folder: true };
+  };
+  dropZone("mint-drop", async (e) => {
+    const items = e.dataTransfer!.items;
+    const folder = [...items].some((i) => i.webkitGetAsEntry?.()?.isDirectory);
+    mintFiles = { files: await fromDrop(items), folder };
+  });
+  $("mint-dataset").onclick = () => guard("mint-result", mintFromPage);
+  $<HTMLInputElement>("mint-model-dir").onchange = (e) => {
+    mintModelFiles = fromInput((e.target as HTMLInputElement).files!);
+  };
+  dropZone("mint-model-drop", async (e) => {
+    mintModelFiles = await fromDrop(e.dataTransfer!.items);
+  });
+  $("mint-model").onclick = () => guard("mint-model-result", mintModelFromPage);
+  $("oml-commit").onclick = () => guard("oml-result", omlCommitFromPage);
+  $("oml-reveal").onclick = () => guard("oml-result", omlRevealFromPage);
   $<HTMLInputElement>("model-dir").onchange = (e) => guard("model-result", () => checkModel(fromInput((e.target as HTMLInputElement).files!)));
   dropZone("model-drop", (e) => guard("model-result", async () => checkModel(await fromDrop(e.dataTransfer!.items))));
   document.body.dataset.ready = "true";

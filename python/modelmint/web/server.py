@@ -1,6 +1,6 @@
-"""``modelmint web``: the page, the deployments and a read-only IPFS gateway on 127.0.0.1.
+"""``modelmint web``: the page, the deployments and an IPFS gateway on 127.0.0.1 (reads, and the page's checked uploads).
 
-Routes (GET and HEAD only):
+Routes:
 
 - ``/`` and ``/index.html``: the built page (one self-contained HTML file, ``static/``);
 - ``/deployments.json``: every ``deployments/<chainId>.json`` of the project folder, with the
@@ -9,6 +9,11 @@ Routes (GET and HEAD only):
   against the CID; the server does not vouch for it, as no gateway should be trusted to.
   ``?format=raw`` (or ``Accept: application/vnd.ipld.raw``) gives the root block instead, as a
   trustless gateway does.
+
+- ``PUT /ipfs/<cid>``: the page's uploads when it mints (a leaf list, a weights manifest,
+  metadata). The server computes the CID of the bytes itself and stores them only if it is
+  ``cid``; only the page's own origin may upload, and only a leaf list (a whole number of
+  32-byte hashes) or one JSON object.
 
 Only names that parse as a modelmint CID reach the store (docs/content-store.md), so no path
 outside it can be asked for; requests whose ``Host`` is not the loopback address are refused,
@@ -32,7 +37,7 @@ from modelmint.chain import devnet
 from modelmint.errors import InputError, ModelmintError, StoreError
 from modelmint.home import Home
 from modelmint.storage import KuboStore, LocalStore, open_store
-from modelmint.storage.cid import blocks_of_bytes, cid_of_file, parse_cid
+from modelmint.storage.cid import blocks_of_bytes, cid_of_bytes, cid_of_file, parse_cid
 
 PAGE = "index.html"
 DEPLOYMENTS = "deployments.json"
@@ -127,6 +132,24 @@ def serve(home: Home, port: int = 0, ipfs_api: str | None = None) -> PageServer:
     return PageServer(httpd, thread)
 
 
+MAX_UPLOAD_BYTES = 1 << 30
+"""The largest upload: a leaf list of 33 million datapoints."""
+_MAX_JSON_UPLOAD = 16 << 20
+
+
+def _check_upload(data: bytes) -> None:
+    """Only what the page stores when it mints: a leaf list or one JSON document."""
+    if data[:1] == b"{" and len(data) <= _MAX_JSON_UPLOAD:
+        try:
+            if isinstance(json.loads(data), dict):
+                return
+        except ValueError:
+            pass
+    if len(data) % 32 == 0:
+        return
+    raise InputError("an upload is a leaf list (32-byte hashes) or one JSON object; nothing was stored")
+
+
 def loopback_host(host: str | None, port: int) -> bool:
     """Whether a request's ``Host`` names this server on the loopback address: a name that
     resolves elsewhere (DNS rebinding) must not reach it."""
@@ -151,6 +174,40 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._respond(head=False)
+
+    def do_PUT(self) -> None:
+        port = cast(tuple[str, int], self.server.server_address)[1]
+        path = urlsplit(self.path).path
+        if not loopback_host(self.headers.get("Host"), port):
+            return self._send(
+                HTTPStatus.MISDIRECTED_REQUEST, b"only http://127.0.0.1 is served\n", "text/plain", False
+            )
+        if self.headers.get("Origin") not in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+            # Browsers name the origin of every PUT: one elsewhere (or none) is not this page.
+            return self._send(
+                HTTPStatus.FORBIDDEN, b"uploads come from this server's page only\n", "text/plain", False
+            )
+        if not path.startswith("/ipfs/"):
+            return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", False)
+        cid = path.removeprefix("/ipfs/")
+        try:
+            parse_cid(cid)
+            length = int(self.headers.get("Content-Length") or "-1")
+            if not 0 < length <= MAX_UPLOAD_BYTES:
+                raise InputError(
+                    f"an upload is 1 to {MAX_UPLOAD_BYTES:,} bytes (got Content-Length {length})"
+                )
+            data = self.rfile.read(length)
+            _check_upload(data)
+            got = cid_of_bytes(data)
+            if got != cid:
+                raise InputError(f"the bytes sent have CID {got}, not {cid}; nothing was stored")
+            self.store.put(data)
+        except InputError as exc:
+            return self._send(HTTPStatus.BAD_REQUEST, f"{exc}\n".encode(), "text/plain", False)
+        except ModelmintError as exc:
+            return self._send(HTTPStatus.BAD_GATEWAY, f"{exc}\n".encode(), "text/plain", False)
+        return self._send(HTTPStatus.CREATED, f"ipfs://{cid}\n".encode(), "text/plain", False, cid)
 
     def _respond(self, head: bool) -> None:
         port = cast(tuple[str, int], self.server.server_address)[1]

@@ -8,39 +8,14 @@ The signer here is anvil itself: an impersonated account of no known key, sendin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_account import Account
 
-from modelmint.chain.client import Chain, TxDescription
+from modelmint.chain.client import Chain
 from modelmint.errors import ChainError
 from modelmint.home import Home
-from tests_support import rpc
-
-
-class AnvilWallet:
-    """An account anvil signs for (impersonated), sending what it is handed, or something else."""
-
-    def __init__(self, url: str, address: str, *, swap: dict[str, Any] | None = None) -> None:
-        self.url = url
-        self.address = address
-        self.swap = swap or {}
-        self.sent: list[str] = []
-        self.described: list[TxDescription] = []
-
-    def send(self, tx: dict[str, Any], described: TxDescription) -> str:
-        self.described.append(described)
-        wire = {
-            "from": tx["from"],
-            "data": tx["data"],
-            "gas": hex(tx["gas"]),
-            **({"to": tx["to"]} if tx.get("to") else {}),
-            **self.swap,
-        }
-        tx_hash = str(rpc(self.url, "eth_sendTransaction", wire))
-        self.sent.append(tx_hash)
-        return tx_hash
+from tests_support import AnvilWallet, rpc
 
 
 @pytest.fixture

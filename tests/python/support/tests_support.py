@@ -66,3 +66,29 @@ def run_node(script: Path, request: Any, timeout: float = 300) -> Any:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+class AnvilWallet:
+    """A remote signer (``chain.remote.RemoteSigner``) over anvil, as a wallet would be: an
+    account anvil signs for (impersonated), sending what it is handed, or, with ``swap``,
+    something else."""
+
+    def __init__(self, url: str, address: str, *, swap: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self.address = address
+        self.swap = swap or {}
+        self.sent: list[str] = []
+        self.described: list[Any] = []  # the TxDescription of each send
+
+    def send(self, tx: dict[str, Any], described: Any) -> str:
+        self.described.append(described)
+        wire = {
+            "from": tx["from"],
+            "data": tx["data"],
+            "gas": hex(tx["gas"]),
+            **({"to": tx["to"]} if tx.get("to") else {}),
+            **self.swap,
+        }
+        tx_hash = str(rpc(self.url, "eth_sendTransaction", wire))
+        self.sent.append(tx_hash)
+        return tx_hash

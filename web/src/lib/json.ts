@@ -11,7 +11,7 @@ export const MAX_NESTING = 512; // python/modelmint/hashing/canonical.py MAX_NES
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const encoder = new TextEncoder();
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export function parseStrict(text: string): Json {
   let i = 0;
