@@ -129,10 +129,18 @@ def connect(
     wallet: str = "key",
     no_open: bool = False,
 ) -> Chain:
-    """The chain a command sends on; with ``wallet="browser"`` its transactions go to the
-    browser wallet through a hand-off page that lives as long as the command."""
+    """The chain a command sends on, set up by :func:`configure`."""
     options: ChainOptions = ctx.meta.get(CHAIN_OPTIONS_KEY) or ChainOptions()
     chain = Chain.connect(home(ctx), rpc_url, keystore, chain_id=options.chain_id)
+    configure(ctx, chain, wallet, no_open)
+    return chain
+
+
+def configure(ctx: typer.Context, chain: Chain, wallet: str = "key", no_open: bool = False) -> None:
+    """Give ``chain`` the root's options (confirmations, fee cap, log span, the confirmation
+    prompt); with ``wallet="browser"`` its transactions go to the browser wallet through a
+    hand-off page that lives as long as the command."""
+    options: ChainOptions = ctx.meta.get(CHAIN_OPTIONS_KEY) or ChainOptions()
     chosen = ctx.meta.get(CONFIRMATIONS_KEY)
     if chosen is not None:
         chain.confirmations = chosen
@@ -154,7 +162,6 @@ def connect(
         chain.use_remote_signer(handoff)
         handoff.start()
         ctx.call_on_close(handoff.close)
-    return chain
 
 
 def confirm_transaction(described: TxDescription) -> bool:

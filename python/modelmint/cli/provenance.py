@@ -14,7 +14,11 @@ from modelmint.cli._common import (
     IpfsApi,
     JsonOut,
     Keystore,
+    NoOpen,
     RpcUrl,
+    Signer,
+    WalletKind,
+    configure,
     console,
     emit_json,
     home,
@@ -33,6 +37,8 @@ def resume_provenance_command(
     ],
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
+    wallet: WalletKind = Signer.key,
+    no_open: NoOpen = False,
     ipfs_api: IpfsApi = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -50,6 +56,7 @@ def resume_provenance_command(
         rpc_url=rpc_url,
         keystore=keystore,
         ipfs_api=ipfs_api,
+        configure=lambda chain: configure(ctx, chain, wallet, no_open),
     )
     if json_out:
         emit_json(record)

@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +53,9 @@ class Connection:
     keystore: str | None = None
     ipfs_api: str | None = None
 
-    def open(self) -> Registries:
-        """Connects to the node and opens the registries the project folder records for it.
+    def open(self, configure: Callable[[Chain], None] | None = None) -> Registries:
+        """Connects to the node and opens the registries the project folder records for it;
+        ``configure`` sets the connection up first (a front end's fee cap, a browser wallet).
 
         Raises:
             ChainError: the node cannot be reached, or nothing is deployed on it.
@@ -63,6 +64,8 @@ class Connection:
 
         home = Home.resolve(self.home)
         chain = Chain.connect(home, self.rpc_url, Path(self.keystore) if self.keystore else None)
+        if configure is not None:
+            configure(chain)
         return Registries.from_project(home, chain, open_store(home.store_dir, self.ipfs_api))
 
 
@@ -233,7 +236,9 @@ def new_record(
     )
 
 
-def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:  # noqa: PLR0912, PLR0915 -- one check per field of the record, in the order the spec lists them
+def complete(  # noqa: PLR0912, PLR0915 -- one check per field of the record, in the order the spec lists them
+    output_dir: Path, record: ProvenanceRecord, configure: Callable[[Chain], None] | None = None
+) -> ProvenanceRecord:
     """Runs every step of ``record`` not yet done, saving the record after each.
 
     Raises:
@@ -247,7 +252,7 @@ def complete(output_dir: Path, record: ProvenanceRecord) -> ProvenanceRecord:  #
 
     output_dir = Path(output_dir)
     try:
-        registries = record.connection.open()
+        registries = record.connection.open(configure)
         chain = registries.chain
         for d in record.datasets:
             if d.token_id is not None and d.merkle_root is not None:
@@ -334,11 +339,13 @@ def resume_provenance(
     rpc_url: str | None = None,
     keystore: str | os.PathLike[str] | None = None,
     ipfs_api: str | None = None,
+    configure: Callable[[Chain], None] | None = None,
 ) -> ProvenanceRecord:
     """Completes the provenance record a training run left in ``output_dir``.
 
     Arguments given replace the recorded connection (a node that moved, another key). A
-    complete record is returned as it is.
+    complete record is returned as it is. ``configure`` sets the connection up before
+    anything is sent (the CLI's fee cap and confirmations, a browser wallet).
 
     Raises:
         InputError: ``output_dir`` holds no record.
@@ -355,7 +362,7 @@ def resume_provenance(
         keystore=str(keystore) if keystore is not None else c.keystore,
         ipfs_api=ipfs_api or c.ipfs_api,
     )
-    return complete(output_dir, record)
+    return complete(output_dir, record, configure)
 
 
 def _claimed(chain: Chain, contract: Any, root: bytes) -> int | None:

@@ -305,3 +305,37 @@ def test_oml_commit_and_reveal_through_the_wallet(
     assert code == 0, stderr
     assert page.inner_text("#handoff-function") == "revealFingerprints"
     assert len(registries.model_contract.revealed_fingerprints(token)) == 2
+
+
+def test_resume_provenance_sends_every_step_through_the_wallet(
+    open_page, home, anvil, deployed, registries, tmp_path
+):
+    """A training run whose chain was down leaves a record; `resume-provenance --wallet browser`
+    then commits its rows, registers the base and the trained model, each confirmed in the wallet."""
+    datasets = pytest.importorskip("datasets")
+    from modelmint.integrations.provenance import load_record
+    from modelmint.integrations.transformers import ProvenanceCallback
+    from tiny_training import make_base, train
+
+    rows = datasets.load_dataset("json", data_files=str(SAMPLE / "train.jsonl"), split="train").select(
+        range(16)
+    )
+    dead = "http://127.0.0.1:9"  # the discard port: nothing answers there
+    train(
+        make_base(tmp_path / "base"),
+        rows,
+        tmp_path / "out",
+        ProvenanceCallback([rows], home=home.root, rpc_url=dead),
+    )
+    assert load_record(tmp_path / "out").status == "pending"
+
+    run = Running(home, "model", "resume-provenance", str(tmp_path / "out"), "--rpc-url", anvil.url)
+    page = _handoff_page(open_page, run.url())
+    code, _, stderr = run.finish(timeout=300)
+    assert code == 0, stderr
+    record = load_record(tmp_path / "out")
+    assert record.complete
+    steps = [s.inner_text() for s in page.query_selector_all("#handoff-steps tr td:nth-child(2)")]
+    assert steps == ["DatasetNFT.mint", "ModelNFT.mint", "ModelNFT.mint"]
+    owner = rpc(anvil.url, "eth_accounts")[ACCOUNT].lower()
+    assert registries.model_contract.record(record.models[0].token_id).owner.lower() == owner
