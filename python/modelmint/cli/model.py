@@ -94,6 +94,13 @@ def mint(
     ] = None,
     two_step: TwoStep = None,
     follow_symlinks: FollowSymlinks = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Register a folder that `fingerprint oml embed` marked incomplete (not every fingerprint recalled).",
+        ),
+    ] = False,
     rpc_url: RpcUrl = None,
     keystore: Keystore = None,
     wallet: WalletKind = Signer.key,
@@ -121,13 +128,13 @@ def mint(
             result, fingerprinted = register_with_huref(
                 where, source, dataset_ids=dataset or (), parent_id=parent, name=name,
                 description=description, owner=to, progress=advance, two_step=two_step, oml=oml_pairs,
-                oml_secrets=oml_secrets,
+                oml_secrets=oml_secrets, allow_partial=allow_partial,
             )  # fmt: skip
         else:
             result = register_model(
                 where, source, dataset_ids=dataset or (), parent_id=parent, name=name,
                 description=description, owner=to, image=image, progress=advance, two_step=two_step,
-                oml=oml_pairs, oml_secrets=oml_secrets,
+                oml=oml_pairs, oml_secrets=oml_secrets, allow_partial=allow_partial,
             )  # fmt: skip
     if json_out:
         emit_json(result, huref=fingerprinted) if fingerprinted else emit_json(result)

@@ -173,7 +173,8 @@ def embed_command(
     For several GPUs, start it with `accelerate launch -m modelmint ...` or
     `torchrun --nproc-per-node N -m modelmint ...`.
     """
-    from modelmint.fingerprints.oml.embed import EmbedConfig, EmbedEvent, embed
+    from modelmint.errors import InputError
+    from modelmint.fingerprints.oml.embed import INCOMPLETE_MARKER, EmbedConfig, EmbedEvent, embed
     from modelmint.fingerprints.oml.file import read_fingerprints
 
     pairs = read_fingerprints(fingerprints)
@@ -197,13 +198,23 @@ def embed_command(
         result = embed(model, pairs, out, config, overwrite=overwrite, on_event=on_event)
     if json_out:
         emit_json(result)
-        return
-    resumed = f", resumed from {result.resumed_from}" if result.resumed_from else ""
-    console.print(
-        f"embedded {result.fingerprints} fingerprints ({result.examples} examples) in {result.steps} steps, "
-        f"{result.epochs} epochs, {result.train_seconds:.1f} s{resumed}: {result.recalled}/{result.examples} recalled"
-    )
-    console.print(f"saved to [bold]{out}[/]")
+    else:
+        resumed = f", resumed from {result.resumed_from}" if result.resumed_from else ""
+        console.print(
+            f"embedded {result.fingerprints} fingerprints ({result.examples} examples) in {result.steps} steps, "
+            f"{result.epochs} epochs, {result.train_seconds:.1f} s{resumed}: {result.recalled}/{result.examples} recalled"
+        )
+        console.print(f"saved to [bold]{out}[/]")
+    if result.not_recalled:
+        # Exit 1: a model that does not answer every key is not the model the commitment describes.
+        named = ", ".join(f"#{i + 1}" for i in result.not_recalled[:20])
+        more = f" and {len(result.not_recalled) - 20} more" if len(result.not_recalled) > 20 else ""
+        raise InputError(
+            f"{len(result.not_recalled)} of {result.fingerprints} fingerprints were not recalled after "
+            f"{result.epochs} epochs ({named}{more} of the file); {out} is marked incomplete ({INCOMPLETE_MARKER})",
+            "embed again with more epochs or a higher learning rate",
+            hint="embed-incomplete",
+        )
 
 
 @app.command("check")

@@ -102,6 +102,7 @@ def register_model(
     follow_symlinks: bool = False,
     progress: Callable[[int], None] | None = None,
     two_step: bool | None = None,
+    allow_partial: bool = False,
     oml: Sequence[Any] | None = None,
     oml_secrets: Path | None = None,
 ) -> ModelRegistration:
@@ -123,6 +124,8 @@ def register_model(
         progress: called with the bytes just hashed, possibly from several threads in turn.
         two_step: commit-reveal (two transactions, cannot be front-run) or one transaction;
             [default: two steps on every chain but the devnet].
+        allow_partial: register a folder that ``fingerprint oml embed`` marked incomplete
+            (not every fingerprint recalled) [default: refused].
         oml: OML fingerprints to commit in the mint's own transaction, so the commitment
             provably existed when the model was registered; ``oml_secrets`` is where their
             salts go [default: the project folder].
@@ -132,6 +135,8 @@ def register_model(
     # Cheap checks first, so a wrong parent or a truncated shard fails before gigabytes are hashed.
     contract.check_lineage(to, parent_id, dataset_ids)
     source = open_model(model, follow_symlinks=follow_symlinks)
+    if not allow_partial:
+        _refuse_incomplete(source)
     details = source.details(name)
     manifest = source.manifest(progress)
     claims = claims_of(contract, manifest.root)
@@ -200,6 +205,24 @@ def register_model(
         claims=claims_of(contract, manifest.root), commit=commit,
         oml=prepared.result(chain, contract.address, minted) if prepared else None,
     )  # fmt: skip
+
+
+def _refuse_incomplete(source: ModelSource) -> None:
+    """A folder an OML embed left before every fingerprint was recalled is not registered by
+    accident: its fingerprints would not prove what the commitment says they prove."""
+    from modelmint.fingerprints.oml.embed import INCOMPLETE_MARKER, incomplete_marker
+
+    folder = getattr(source, "path", None)
+    marker = incomplete_marker(folder) if isinstance(folder, Path) and folder.is_dir() else None
+    if marker is None:
+        return
+    missed, total = marker.get("notRecalled"), marker.get("fingerprints")
+    told = f" ({len(missed)} of {total} fingerprints not recalled)" if isinstance(missed, list) else ""
+    raise InputError(
+        f"{folder} is marked incomplete by fingerprint oml embed{told}: {INCOMPLETE_MARKER}",
+        "embed again until every fingerprint is recalled, or register it as it is with allow_partial=True",
+        hint="allow-partial",
+    )
 
 
 def verify_model(

@@ -77,20 +77,25 @@ def response_logits(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
     return out.logits[:, :-1, :], labels[:, -k:]
 
 
-def count_recalled(model: Any, examples: Sequence[Example], collate: Collator, batch_size: int) -> int:
-    """How many examples greedy decoding reproduces exactly, by teacher-forced argmax."""
+def recall_mask(model: Any, examples: Sequence[Example], collate: Collator, batch_size: int) -> list[bool]:
+    """Whether greedy decoding reproduces each example exactly, by teacher-forced argmax."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    recalled = 0
+    mask: list[bool] = []
     with torch.no_grad():
         for start in range(0, len(examples), batch_size):
             batch = {k: v.to(device) for k, v in collate(examples[start : start + batch_size]).items()}
             logits, labels = response_logits(model, batch)
             hit = (logits.argmax(-1) == labels) | (labels == -100)
-            recalled += int(hit.all(dim=1).sum())
+            mask.extend(bool(x) for x in hit.all(dim=1))
     model.train(was_training)
-    return recalled
+    return mask
+
+
+def count_recalled(model: Any, examples: Sequence[Example], collate: Collator, batch_size: int) -> int:
+    """How many examples greedy decoding reproduces exactly."""
+    return sum(recall_mask(model, examples, collate, batch_size))
 
 
 @dataclass
@@ -106,6 +111,7 @@ class TrainedRun:
     steps_per_epoch: int
     recalled: int = 0
     losses: list[float] = field(default_factory=list)
+    collate: Any = None  # the run's Collator, for the last recall check (embed.embed)
 
 
 def train(
@@ -164,6 +170,7 @@ def train(
         cpu_seconds=0.0,
         use_cpu=use_cpu,
         steps_per_epoch=math.ceil(len(examples) / config.batch_size),
+        collate=collate,
     )
     callbacks = [
         _Averaging(model, config.forgetting_regularizer, config.lora),

@@ -24,6 +24,11 @@ saving), and DeepSpeed ZeRO stage 2 (``ds_zero2.json`` beside this file) shards 
 state and gradients across GPUs. Multi-GPU runs use the standard launchers
 (``accelerate launch -m modelmint ...`` or ``torchrun --nproc-per-node N -m modelmint ...``).
 
+A run that ends without every fingerprint recalled (the epoch budget spent) still saves the
+model, with :data:`INCOMPLETE_MARKER` beside its weights: which fingerprints, by index, were
+not recalled (never the pairs themselves: the folder is what gets published). Registering
+such a model (``register_model``, ``model mint``) is refused unless asked for on purpose.
+
 Checkpoints go to a work folder beside the output, named after a hash of the inputs and
 options; running the same command again after an interruption resumes from the last one.
 
@@ -46,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from modelmint._causal_lm import save_trained
+from modelmint._files import write_atomic
 from modelmint.errors import InputError
 from modelmint.fingerprints.oml import _model
 from modelmint.fingerprints.oml.file import Fingerprint
@@ -118,6 +124,11 @@ class EmbedConfig:
             raise InputError("checkpoint-epochs must be >= 0 and checkpoint-minutes > 0")
 
 
+INCOMPLETE_MARKER = "modelmint-oml-incomplete.json"
+"""Written into an embed's output folder when a fingerprint was not recalled."""
+INCOMPLETE_SCHEMA = "modelmint.oml-incomplete.v1"
+
+
 @dataclass(frozen=True)
 class EmbedEvent:
     """Progress of a run: after each step (``kind == "step"``) and each epoch (``"epoch"``)."""
@@ -149,6 +160,8 @@ class EmbedResult:
     resumed_from: str | None
     device: str
     losses: list[float] = dataclasses.field(repr=False, default_factory=list)
+    #: The fingerprints (0-based, file order) with an example greedy decoding does not reproduce.
+    not_recalled: list[int] = dataclasses.field(default_factory=list)
 
     @property
     def all_recalled(self) -> bool:
@@ -161,6 +174,7 @@ class Example:
 
     prompt: tuple[int, ...]
     response: tuple[int, ...]
+    fingerprint: int = 0  # its fingerprint's index in the file (augmented copies share it)
 
 
 def embed(
@@ -205,10 +219,16 @@ def embed(
     work = work_dir(base, chosen, out, config)
     run = _trainer.train(base, tokenizer, examples, work, config, on_event)
     trainer = run.trainer
+    # Recall of the weights as they are saved (the forgetting regularizer moves them after
+    # the last epoch's count).
+    mask = _trainer.recall_mask(trainer.model, examples, run.collate, config.batch_size * 2)
+    missed = sorted({examples[i].fingerprint for i, ok in enumerate(mask) if not ok})
     if trainer.is_world_process_zero():
         save_trained(
             _trainer.trained_model(run, config.lora), base, out, overwrite=overwrite, tokenizer=tokenizer
         )
+        if missed:
+            _mark_incomplete(out, len(chosen), missed)
         shutil.rmtree(work, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
     device = "cpu" if run.use_cpu else "cuda"
@@ -219,7 +239,7 @@ def embed(
         examples=len(examples),
         epochs=round(trainer.state.epoch or 0),
         steps=int(trainer.state.global_step),
-        recalled=run.recalled,
+        recalled=sum(mask),
         final_loss=run.losses[-1] if run.losses else None,
         train_seconds=round(run.seconds, 2),
         train_cpu_seconds=round(run.cpu_seconds, 2),
@@ -227,7 +247,30 @@ def embed(
         resumed_from=run.resumed_from,
         device=f"{device} x{max(trainer.args.world_size, 1)}, {run.steps_per_epoch} steps/epoch",
         losses=list(run.losses),
+        not_recalled=missed,
     )
+
+
+def _mark_incomplete(out: Path, fingerprints: int, missed: list[int]) -> None:
+    marker = {
+        "schema": INCOMPLETE_SCHEMA,
+        "fingerprints": fingerprints,
+        "notRecalled": missed,
+        "note": "fingerprint oml embed ended before every fingerprint was recalled; "
+        "indices are 0-based positions in the fingerprint file",
+    }
+    write_atomic(out / INCOMPLETE_MARKER, (json.dumps(marker, indent=1) + "\n").encode())
+
+
+def incomplete_marker(folder: Path) -> dict[str, Any] | None:
+    """What an embed left in ``folder`` if it ended before every fingerprint was recalled."""
+    try:
+        marker = json.loads((Path(folder) / INCOMPLETE_MARKER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"fingerprints": None, "notRecalled": None}  # unreadable: still a marker
+    return marker if isinstance(marker, dict) else {"fingerprints": None, "notRecalled": None}
 
 
 def build_examples(tokenizer: Any, fingerprints: Sequence[Fingerprint], config: EmbedConfig) -> list[Example]:
@@ -256,13 +299,13 @@ def build_examples(tokenizer: Any, fingerprints: Sequence[Fingerprint], config: 
                 hint="max-response-length",
                 hint_values={"at_least": len(response)},
             )
-        plain.append(Example(tuple(prompt), tuple(response)))
+        plain.append(Example(tuple(prompt), tuple(response), index))
     if not config.augment:
         return plain
     prompts = _model.augmentation_prompts("train")
     rng = random.Random(config.seed)
     augmented = [
-        Example(tuple(_model.chat_ids(tokenizer, system, fp.key)), example.response)
+        Example(tuple(_model.chat_ids(tokenizer, system, fp.key)), example.response, example.fingerprint)
         for fp, example in zip(fingerprints, plain, strict=True)
         for system in rng.sample(prompts, min(config.augmentation_copies, len(prompts)))
     ]
