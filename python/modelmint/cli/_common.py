@@ -252,8 +252,6 @@ CLI_FIXES = {
     "oml-registered": "pass the folder of the model registered as this token to --registered",
     "allow-partial": "run `fingerprint oml embed` again until every fingerprint is recalled (more --epochs or a higher --lr), "
     "or pass --allow-partial to register it as it is",
-    "embed-incomplete": "run embed again with more --epochs or a higher --lr; "
-    "`model mint` refuses the folder without --allow-partial",
     "owner-key": "only the owner commits a fingerprint, or an address it approved: send from its key (--keystore)",
 }
 #: The same for reverts, by the contract's custom error.

@@ -212,8 +212,8 @@ def embed_command(
         raise InputError(
             f"{len(result.not_recalled)} of {result.fingerprints} fingerprints were not recalled after "
             f"{result.epochs} epochs ({named}{more} of the file); {out} is marked incomplete ({INCOMPLETE_MARKER})",
-            "embed again with more epochs or a higher learning rate",
-            hint="embed-incomplete",
+            "run embed again with more --epochs or a higher --lr; "
+            "`model mint` refuses the folder without --allow-partial",
         )
 
 
